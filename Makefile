@@ -1,0 +1,97 @@
+# flowprobe: a NetFlow v5/v9/IPFIX probe.
+#
+# POSIX make only, so that GNU make and BSD make both build it: suffix
+# rules, no pattern rules, no conditionals.  Everything but main() goes
+# into libflowprobe.a so that the tests link the very objects the
+# program runs.
+
+PREFIX =	/usr/local
+BINDIR =	$(PREFIX)/sbin
+MANDIR =	$(PREFIX)/share/man
+DESTDIR =
+
+CC =		cc
+AR =		ar
+CFLAGS =	-O2 -g
+WARNFLAGS =	-Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+		-Wshadow -Wpointer-arith -Wcast-qual -Wsign-compare
+ALL_CFLAGS =	-std=c11 -D_DEFAULT_SOURCE $(WARNFLAGS) $(CFLAGS) -I.
+LDFLAGS =
+LDLIBS =
+
+LIBOBJS =	decode.o export.o flowcache.o pcapfile.o
+LIB =		libflowprobe.a
+HDRS =		flowprobe.h
+
+TEST_C =	tests/decode_test tests/export_test tests/flowcache_test \
+		tests/pcapfile_test
+TEST_SH =	tests/cli_test tests/e2e_test tests/pcaps_test
+TEST_HELPERS =	tests/mkpcap tests/nfdecode
+
+all: flowprobe
+
+flowprobe: flowprobe.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ flowprobe.o $(LIB) $(LDLIBS)
+
+$(LIB): $(LIBOBJS)
+	rm -f $@
+	$(AR) -rcs $@ $(LIBOBJS)
+
+flowprobe.o $(LIBOBJS): $(HDRS)
+
+.SUFFIXES: .c .o .sh
+
+.c.o:
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# ATF test programs.  pkg-config is asked at build time, in the shell,
+# because POSIX make has no way to run a command while reading this file.
+ATF_CFLAGS =	`pkg-config --cflags atf-c 2>/dev/null`
+ATF_LIBS =	`pkg-config --libs atf-c 2>/dev/null || echo -latf-c`
+
+tests/decode_test: tests/decode_test.c tests/testutil.h $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
+	    tests/decode_test.c $(LIB) $(ATF_LIBS)
+
+tests/export_test: tests/export_test.c tests/testutil.h $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
+	    tests/export_test.c $(LIB) $(ATF_LIBS)
+
+tests/flowcache_test: tests/flowcache_test.c tests/testutil.h $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
+	    tests/flowcache_test.c $(LIB) $(ATF_LIBS)
+
+tests/pcapfile_test: tests/pcapfile_test.c tests/testutil.h $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
+	    tests/pcapfile_test.c $(LIB) $(ATF_LIBS)
+
+tests/mkpcap: tests/mkpcap.c
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ tests/mkpcap.c
+
+tests/nfdecode: tests/nfdecode.c
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ tests/nfdecode.c
+
+.sh:
+	rm -f $@
+	cp $< $@
+	chmod +x $@
+
+tests: flowprobe $(TEST_C) $(TEST_SH) $(TEST_HELPERS)
+
+check: tests
+	sh tests/run
+
+install: flowprobe
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 555 flowprobe $(DESTDIR)$(BINDIR)/flowprobe
+	install -m 444 flowprobe.8 $(DESTDIR)$(MANDIR)/man8/flowprobe.8
+
+lint:
+	mandoc -Tlint -Wwarning flowprobe.8
+
+clean:
+	rm -f flowprobe flowprobe.o $(LIB) $(LIBOBJS) $(TEST_C) $(TEST_SH) \
+	    $(TEST_HELPERS)
+	rm -rf tests/results.db tests/html
+
+.PHONY: all check clean install lint tests
