@@ -26,7 +26,7 @@ HDRS =		flowprobe.h
 TEST_C =	tests/decode_test tests/export_test tests/flowcache_test \
 		tests/pcapfile_test
 TEST_SH =	tests/cli_test tests/e2e_test tests/pcaps_test
-TEST_HELPERS =	tests/mkpcap tests/nfdecode
+TEST_HELPERS =	tests/mkpcap
 
 all: flowprobe
 
@@ -49,27 +49,24 @@ flowprobe.o $(LIBOBJS): $(HDRS)
 ATF_CFLAGS =	`pkg-config --cflags atf-c 2>/dev/null`
 ATF_LIBS =	`pkg-config --libs atf-c 2>/dev/null || echo -latf-c`
 
-tests/decode_test: tests/decode_test.c tests/testutil.h $(LIB)
+tests/decode_test: tests/decode_test.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
 	    tests/decode_test.c $(LIB) $(ATF_LIBS)
 
-tests/export_test: tests/export_test.c tests/testutil.h $(LIB)
+tests/export_test: tests/export_test.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
 	    tests/export_test.c $(LIB) $(ATF_LIBS)
 
-tests/flowcache_test: tests/flowcache_test.c tests/testutil.h $(LIB)
+tests/flowcache_test: tests/flowcache_test.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
 	    tests/flowcache_test.c $(LIB) $(ATF_LIBS)
 
-tests/pcapfile_test: tests/pcapfile_test.c tests/testutil.h $(LIB)
+tests/pcapfile_test: tests/pcapfile_test.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
 	    tests/pcapfile_test.c $(LIB) $(ATF_LIBS)
 
 tests/mkpcap: tests/mkpcap.c
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ tests/mkpcap.c
-
-tests/nfdecode: tests/nfdecode.c
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ tests/nfdecode.c
 
 .sh:
 	rm -f $@
