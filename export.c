@@ -1,0 +1,1007 @@
+/*-
+ * Copyright (c) 2026 The flowprobe authors.
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * This file owns the export stage: it packs finished flows into NetFlow v5,
+ * v9 (RFC 3954) or IPFIX (RFC 7011) datagrams, hands each datagram to a
+ * send callback, and provides that callback for UDP collectors.  It also
+ * prints flows as text when there is no collector.  It reads no clock and
+ * knows nothing of capture: time always comes in as an argument.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <err.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flowprobe.h"
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* NetFlow v5 wire sizes. */
+#define V5_HDRLEN	24
+#define V5_RECLEN	48
+#define V5_MAXRECS	30	/* collectors assume no more per datagram */
+
+#define V9_HDRLEN	20
+#define IPFIX_HDRLEN	16
+#define SET_HDRLEN	4
+#define TMPL_HDRLEN	4	/* template ID, field count */
+#define FIELD_SPECLEN	4	/* IE ID, length */
+
+#define V9_TMPLSET_ID	0
+#define IPFIX_TMPLSET_ID 2
+#define TMPL_ID_IPV4	256
+#define TMPL_ID_IPV6	257
+
+/* Both the IPFIX message length and a set length are 16 bits. */
+#define MAX_PAYLOAD	65535
+
+/* Information element IDs (RFC 3954 section 8, IANA IPFIX registry). */
+#define IE_OCTETS	1
+#define IE_PACKETS	2
+#define IE_PROTO	4
+#define IE_TOS		5
+#define IE_TCPFLAGS	6
+#define IE_SPORT	7
+#define IE_SRC4		8
+#define IE_INPUT	10
+#define IE_DPORT	11
+#define IE_DST4		12
+#define IE_OUTPUT	14
+#define IE_LAST_UPTIME	21
+#define IE_FIRST_UPTIME	22
+#define IE_SRC6		27
+#define IE_DST6		28
+#define IE_VLAN		58
+#define IE_IPVER	60
+#define IE_ENDREASON	136
+#define IE_START_MS	152
+#define IE_END_MS	153
+
+struct ie {
+	uint16_t	 ie_id;
+	uint16_t	 ie_len;
+};
+
+struct tmpl {
+	uint16_t	 t_id;
+	uint16_t	 t_nies;
+	const struct ie	*t_ies;
+};
+
+/*
+ * The one description of each record layout.  The template sets and the
+ * record encoder are both driven from these tables so that they cannot
+ * disagree about which field sits where.
+ */
+static const struct ie v9_ies4[] = {
+	{ IE_SRC4, 4 }, { IE_DST4, 4 }, { IE_SPORT, 2 }, { IE_DPORT, 2 },
+	{ IE_PROTO, 1 }, { IE_TOS, 1 }, { IE_TCPFLAGS, 1 }, { IE_INPUT, 4 },
+	{ IE_OUTPUT, 4 }, { IE_VLAN, 2 }, { IE_OCTETS, 8 },
+	{ IE_PACKETS, 8 }, { IE_FIRST_UPTIME, 4 }, { IE_LAST_UPTIME, 4 },
+	{ IE_IPVER, 1 }
+};
+static const struct ie v9_ies6[] = {
+	{ IE_SRC6, 16 }, { IE_DST6, 16 }, { IE_SPORT, 2 }, { IE_DPORT, 2 },
+	{ IE_PROTO, 1 }, { IE_TOS, 1 }, { IE_TCPFLAGS, 1 }, { IE_INPUT, 4 },
+	{ IE_OUTPUT, 4 }, { IE_VLAN, 2 }, { IE_OCTETS, 8 },
+	{ IE_PACKETS, 8 }, { IE_FIRST_UPTIME, 4 }, { IE_LAST_UPTIME, 4 },
+	{ IE_IPVER, 1 }
+};
+/* IPFIX: tcpControlBits is unsigned16; absolute times, as nfdump needs. */
+static const struct ie ipfix_ies4[] = {
+	{ IE_SRC4, 4 }, { IE_DST4, 4 }, { IE_SPORT, 2 }, { IE_DPORT, 2 },
+	{ IE_PROTO, 1 }, { IE_TOS, 1 }, { IE_TCPFLAGS, 2 }, { IE_INPUT, 4 },
+	{ IE_OUTPUT, 4 }, { IE_VLAN, 2 }, { IE_OCTETS, 8 },
+	{ IE_PACKETS, 8 }, { IE_START_MS, 8 }, { IE_END_MS, 8 },
+	{ IE_ENDREASON, 1 }, { IE_IPVER, 1 }
+};
+static const struct ie ipfix_ies6[] = {
+	{ IE_SRC6, 16 }, { IE_DST6, 16 }, { IE_SPORT, 2 }, { IE_DPORT, 2 },
+	{ IE_PROTO, 1 }, { IE_TOS, 1 }, { IE_TCPFLAGS, 2 }, { IE_INPUT, 4 },
+	{ IE_OUTPUT, 4 }, { IE_VLAN, 2 }, { IE_OCTETS, 8 },
+	{ IE_PACKETS, 8 }, { IE_START_MS, 8 }, { IE_END_MS, 8 },
+	{ IE_ENDREASON, 1 }, { IE_IPVER, 1 }
+};
+
+/* Index 0 is the IPv4 template, 1 the IPv6 one. */
+static const struct tmpl v9_tmpls[2] = {
+	{ TMPL_ID_IPV4, NITEMS(v9_ies4), v9_ies4 },
+	{ TMPL_ID_IPV6, NITEMS(v9_ies6), v9_ies6 }
+};
+static const struct tmpl ipfix_tmpls[2] = {
+	{ TMPL_ID_IPV4, NITEMS(ipfix_ies4), ipfix_ies4 },
+	{ TMPL_ID_IPV6, NITEMS(ipfix_ies6), ipfix_ies6 }
+};
+
+struct exporter {
+	struct export_conf	 ex_conf;
+	uint64_t		 ex_boot;	/* sysUptime 0 */
+	export_send_fn		*ex_send;
+	void			*ex_arg;
+	const struct tmpl	*ex_tmpls;	/* NULL for v5 */
+	size_t			 ex_hdrlen;
+	size_t			 ex_align;	/* v9 pads data sets */
+	size_t			 ex_reclen[2];	/* by template */
+	uint32_t		 ex_v5max;	/* v5 records per datagram */
+
+	/* The pending datagram; ex_len == 0 means none. */
+	uint8_t			*ex_buf;
+	size_t			 ex_len;
+	size_t			 ex_set;	/* open data set, or 0 */
+	int			 ex_settmpl;	/* its template */
+	uint32_t		 ex_count;	/* v9 counts templates */
+	uint32_t		 ex_data;	/* data records */
+	int			 ex_hastmpl;	/* has the templates */
+	uint64_t		 ex_started;	/* first record's time */
+
+	uint64_t		 ex_seq;	/* see ex_send_pending */
+	int			 ex_tmplsent;	/* templates ever sent */
+	uint64_t		 ex_tmpllast;	/* ... last time when */
+	uint32_t		 ex_sincetmpl;	/* datagrams since */
+	int			 ex_warned6;
+	struct export_stats	 ex_stats;
+};
+
+struct collector {
+	int		 c_fd;
+	int		 c_failing;	/* last send failed; warned */
+	uint64_t	 c_sent;
+	uint64_t	 c_failed;
+	char		 c_name[160];	/* numeric "[host]:port" */
+};
+
+static void	 put16(uint8_t *, uint16_t);
+static void	 put32(uint8_t *, uint32_t);
+static void	 putbe(uint8_t *, uint64_t, size_t);
+static size_t	 ex_pad(const struct exporter *, size_t);
+static size_t	 tmpl_reclen(const struct tmpl *);
+static uint64_t	 ie_value(uint16_t, const struct flow *, enum flow_end,
+		    uint64_t);
+static void	 ex_encode(uint8_t *, const struct tmpl *,
+		    const struct flow *, enum flow_end, uint64_t);
+static size_t	 ex_min_payload(const struct exporter *);
+static int	 ex_tmpl_due(const struct exporter *, uint64_t);
+static void	 ex_begin(struct exporter *, uint64_t, int);
+static void	 ex_close_set(struct exporter *);
+static int	 ex_fits(const struct exporter *, int);
+static void	 ex_send_pending(struct exporter *, uint64_t);
+static void	 ex_flow_v5(struct exporter *, const struct flow *, uint64_t);
+static int	 col_parse(const char *, char *, size_t, char *, size_t,
+		    int *, char *, size_t);
+static void	 col_name(const struct sockaddr *, socklen_t, char *, size_t);
+static const char *proto_name(uint8_t, char *, size_t);
+static void	 print_addr(const struct fp_key *, const uint8_t *, char *,
+		    size_t);
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = (v >> 16) & 0xff;
+	p[2] = (v >> 8) & 0xff;
+	p[3] = v & 0xff;
+}
+
+/* The low len bytes of v, big-endian. */
+static void
+putbe(uint8_t *p, uint64_t v, size_t len)
+{
+	while (len > 0) {
+		p[--len] = v & 0xff;
+		v >>= 8;
+	}
+}
+
+/* Where a data set ending at off really ends once padded. */
+static size_t
+ex_pad(const struct exporter *ex, size_t off)
+{
+	return ((off + ex->ex_align - 1) / ex->ex_align * ex->ex_align);
+}
+
+static size_t
+tmpl_reclen(const struct tmpl *t)
+{
+	size_t i, len;
+
+	len = 0;
+	for (i = 0; i < t->t_nies; i++)
+		len += t->t_ies[i].ie_len;
+	return (len);
+}
+
+static uint64_t
+ie_value(uint16_t id, const struct flow *f, enum flow_end reason,
+    uint64_t boot)
+{
+	const struct fp_key *k = &f->f_key;
+
+	switch (id) {
+	case IE_OCTETS:
+		return (f->f_octets);
+	case IE_PACKETS:
+		return (f->f_packets);
+	case IE_PROTO:
+		return (k->k_proto);
+	case IE_TOS:
+		return (k->k_tos);
+	case IE_TCPFLAGS:
+		return (f->f_tcpflags);
+	case IE_SPORT:
+		return (k->k_sport);
+	case IE_DPORT:
+		return (k->k_dport);
+	case IE_INPUT:
+		return (k->k_ifindex);
+	case IE_VLAN:
+		return (k->k_vlan);
+	case IE_IPVER:
+		return (k->k_ipver == 6 ? 6 : 4);
+	case IE_ENDREASON:
+		return ((uint64_t)reason);
+	case IE_START_MS:
+		return (f->f_first);
+	case IE_END_MS:
+		return (f->f_last);
+	/* v9 times are sysUptime-relative and wrap at 2^32 ms, by design. */
+	case IE_FIRST_UPTIME:
+		return ((uint32_t)(f->f_first - boot));
+	case IE_LAST_UPTIME:
+		return ((uint32_t)(f->f_last - boot));
+	default:
+		/* Output interface: flowprobe does not route. */
+		return (0);
+	}
+}
+
+static void
+ex_encode(uint8_t *p, const struct tmpl *t, const struct flow *f,
+    enum flow_end reason, uint64_t boot)
+{
+	const struct ie *ie;
+	size_t i;
+
+	for (i = 0; i < t->t_nies; i++) {
+		ie = &t->t_ies[i];
+		switch (ie->ie_id) {
+		case IE_SRC4:
+		case IE_SRC6:
+			memcpy(p, f->f_key.k_src, ie->ie_len);
+			break;
+		case IE_DST4:
+		case IE_DST6:
+			memcpy(p, f->f_key.k_dst, ie->ie_len);
+			break;
+		default:
+			putbe(p, ie_value(ie->ie_id, f, reason, boot),
+			    ie->ie_len);
+			break;
+		}
+		p += ie->ie_len;
+	}
+}
+
+/* The first datagram must hold the header, both templates and any record. */
+static size_t
+ex_min_payload(const struct exporter *ex)
+{
+	size_t len, rec;
+	int i;
+
+	if (ex->ex_tmpls == NULL)
+		return (V5_HDRLEN + V5_RECLEN);
+	len = ex->ex_hdrlen + SET_HDRLEN;
+	rec = 0;
+	for (i = 0; i < 2; i++) {
+		len += TMPL_HDRLEN + ex->ex_tmpls[i].t_nies * FIELD_SPECLEN;
+		if (ex->ex_reclen[i] > rec)
+			rec = ex->ex_reclen[i];
+	}
+	return (len + ex_pad(ex, SET_HDRLEN + rec));
+}
+
+struct exporter *
+export_create(const struct export_conf *conf, uint64_t boot_ms,
+    export_send_fn *send_fn, void *arg)
+{
+	struct exporter *ex;
+
+	if (conf == NULL || send_fn == NULL ||
+	    (conf->ec_version != 5 && conf->ec_version != 9 &&
+	    conf->ec_version != 10)) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	if ((ex = calloc(1, sizeof(*ex))) == NULL)
+		return (NULL);
+	ex->ex_conf = *conf;
+	/* On a whole second, so that v9's uptime below never goes negative. */
+	ex->ex_boot = boot_ms - boot_ms % 1000;
+	ex->ex_send = send_fn;
+	ex->ex_arg = arg;
+	ex->ex_align = 1;
+	switch (conf->ec_version) {
+	case 5:
+		ex->ex_hdrlen = V5_HDRLEN;
+		break;
+	case 9:
+		ex->ex_tmpls = v9_tmpls;
+		ex->ex_hdrlen = V9_HDRLEN;
+		ex->ex_align = 4;	/* RFC 3954 section 5.3 */
+		break;
+	default:
+		ex->ex_tmpls = ipfix_tmpls;
+		ex->ex_hdrlen = IPFIX_HDRLEN;
+		break;
+	}
+	if (ex->ex_tmpls != NULL) {
+		ex->ex_reclen[0] = tmpl_reclen(&ex->ex_tmpls[0]);
+		ex->ex_reclen[1] = tmpl_reclen(&ex->ex_tmpls[1]);
+	}
+	if (conf->ec_maxpayload < ex_min_payload(ex) ||
+	    conf->ec_maxpayload > MAX_PAYLOAD) {
+		free(ex);
+		errno = EINVAL;
+		return (NULL);
+	}
+	ex->ex_v5max = (conf->ec_maxpayload - V5_HDRLEN) / V5_RECLEN;
+	if (ex->ex_v5max > V5_MAXRECS)
+		ex->ex_v5max = V5_MAXRECS;
+	if ((ex->ex_buf = malloc(conf->ec_maxpayload)) == NULL) {
+		free(ex);
+		return (NULL);
+	}
+	return (ex);
+}
+
+/*
+ * Templates go first, then again once ec_tmpl_count datagrams (counting
+ * the one that carried them) or ec_tmpl_ms have gone by; 0 disables either
+ * trigger.  A clock that went backwards counts as due: an early template
+ * costs little, a missing one makes the collector drop data.
+ */
+static int
+ex_tmpl_due(const struct exporter *ex, uint64_t now)
+{
+	const struct export_conf *c = &ex->ex_conf;
+
+	if (ex->ex_tmpls == NULL)
+		return (0);
+	if (!ex->ex_tmplsent)
+		return (1);
+	if (c->ec_tmpl_count != 0 && ex->ex_sincetmpl >= c->ec_tmpl_count)
+		return (1);
+	if (c->ec_tmpl_ms != 0 &&
+	    (now < ex->ex_tmpllast || now - ex->ex_tmpllast >= c->ec_tmpl_ms))
+		return (1);
+	return (0);
+}
+
+/* Starts a datagram: room for the header, then the template set if due. */
+static void
+ex_begin(struct exporter *ex, uint64_t now, int force_tmpl)
+{
+	const struct tmpl *t;
+	uint8_t *p;
+	size_t i, setoff;
+	int j;
+
+	memset(ex->ex_buf, 0, ex->ex_hdrlen);
+	ex->ex_len = ex->ex_hdrlen;
+	ex->ex_set = 0;
+	ex->ex_count = 0;
+	ex->ex_data = 0;
+	ex->ex_hastmpl = 0;
+	ex->ex_started = now;
+	if (!force_tmpl && !ex_tmpl_due(ex, now))
+		return;
+
+	setoff = ex->ex_len;
+	p = ex->ex_buf + setoff + SET_HDRLEN;
+	for (j = 0; j < 2; j++) {
+		t = &ex->ex_tmpls[j];
+		put16(p, t->t_id);
+		put16(p + 2, t->t_nies);
+		p += TMPL_HDRLEN;
+		for (i = 0; i < t->t_nies; i++) {
+			put16(p, t->t_ies[i].ie_id);
+			put16(p + 2, t->t_ies[i].ie_len);
+			p += FIELD_SPECLEN;
+		}
+	}
+	ex->ex_len = p - ex->ex_buf;
+	put16(ex->ex_buf + setoff, ex->ex_conf.ec_version == 9 ?
+	    V9_TMPLSET_ID : IPFIX_TMPLSET_ID);
+	put16(ex->ex_buf + setoff + 2, ex->ex_len - setoff);
+	ex->ex_count = 2;	/* v9 counts template records too */
+	ex->ex_hastmpl = 1;
+	ex->ex_tmplsent = 1;
+	ex->ex_tmpllast = now;
+}
+
+static void
+ex_close_set(struct exporter *ex)
+{
+	size_t end;
+
+	if (ex->ex_set == 0)
+		return;
+	end = ex_pad(ex, ex->ex_len);
+	memset(ex->ex_buf + ex->ex_len, 0, end - ex->ex_len);
+	ex->ex_len = end;
+	put16(ex->ex_buf + ex->ex_set + 2, ex->ex_len - ex->ex_set);
+	ex->ex_set = 0;
+}
+
+/* Would one more record of template t fit, padding included? */
+static int
+ex_fits(const struct exporter *ex, int t)
+{
+	size_t end;
+
+	if (ex->ex_set != 0 && ex->ex_settmpl == t)
+		end = ex->ex_len + ex->ex_reclen[t];
+	else
+		end = ex_pad(ex, ex->ex_len) + SET_HDRLEN + ex->ex_reclen[t];
+	return (ex_pad(ex, end) <= ex->ex_conf.ec_maxpayload);
+}
+
+/*
+ * Fills in the header and sends.  Sequence numbers follow each spec: v5
+ * counts flow records, v9 datagrams, IPFIX data records, all sent before
+ * this datagram.
+ */
+static void
+ex_send_pending(struct exporter *ex, uint64_t now)
+{
+	const struct export_conf *c = &ex->ex_conf;
+	uint8_t *h = ex->ex_buf;
+	uint32_t uptime = (uint32_t)(now - ex->ex_boot);
+	uint32_t secs = (uint32_t)(now / 1000);	/* XXX 2106 */
+
+	/*
+	 * A v9 header has whole seconds only, and collectors take boot time
+	 * as unix_secs - sysUptime: give the uptime of that whole second, or
+	 * every time is off by the milliseconds dropped.
+	 */
+	if (c->ec_version == 9)
+		uptime = (uint32_t)(now - now % 1000 - ex->ex_boot);
+
+	if (ex->ex_len == 0)
+		return;
+	ex_close_set(ex);
+	switch (c->ec_version) {
+	case 5:
+		put16(h, 5);
+		put16(h + 2, ex->ex_data);
+		put32(h + 4, uptime);
+		put32(h + 8, secs);
+		put32(h + 12, (uint32_t)(now % 1000) * 1000000);
+		put32(h + 16, (uint32_t)ex->ex_seq);
+		h[20] = (c->ec_domain >> 8) & 0xff;
+		h[21] = c->ec_domain & 0xff;
+		put16(h + 22, 0);
+		ex->ex_seq += ex->ex_data;
+		break;
+	case 9:
+		put16(h, 9);
+		put16(h + 2, ex->ex_count);
+		put32(h + 4, uptime);
+		put32(h + 8, secs);
+		put32(h + 12, (uint32_t)ex->ex_seq);
+		put32(h + 16, c->ec_domain);
+		ex->ex_seq++;
+		break;
+	default:
+		put16(h, 10);
+		put16(h + 2, ex->ex_len);
+		put32(h + 4, secs);
+		put32(h + 8, (uint32_t)ex->ex_seq);
+		put32(h + 12, c->ec_domain);
+		ex->ex_seq += ex->ex_data;
+		break;
+	}
+	if (ex->ex_hastmpl) {
+		ex->ex_stats.es_templates++;
+		ex->ex_sincetmpl = 1;
+	} else
+		ex->ex_sincetmpl++;
+	ex->ex_stats.es_datagrams++;
+	ex->ex_stats.es_records += ex->ex_data;
+	if (ex->ex_send(ex->ex_buf, ex->ex_len, ex->ex_arg) == -1)
+		ex->ex_stats.es_senderrors++;
+	ex->ex_len = 0;
+}
+
+static void
+ex_flow_v5(struct exporter *ex, const struct flow *f, uint64_t now)
+{
+	const struct fp_key *k = &f->f_key;
+	uint8_t *r;
+
+	if (k->k_ipver == 6) {
+		ex->ex_stats.es_unexportable++;
+		if (!ex->ex_warned6) {
+			warnx("NetFlow v5 cannot carry IPv6 flows; "
+			    "use -V 9 or -V 10");
+			ex->ex_warned6 = 1;
+		}
+		return;
+	}
+	if (ex->ex_len != 0 && ex->ex_data >= ex->ex_v5max)
+		ex_send_pending(ex, now);
+	if (ex->ex_len == 0)
+		ex_begin(ex, now, 0);
+
+	r = ex->ex_buf + ex->ex_len;
+	memset(r, 0, V5_RECLEN);
+	memcpy(r, k->k_src, 4);
+	memcpy(r + 4, k->k_dst, 4);
+	/* nexthop (8) and output (14) stay 0: flowprobe does not route. */
+	put16(r + 12, k->k_ifindex > UINT16_MAX ? UINT16_MAX : k->k_ifindex);
+	/*
+	 * v5 counters are 32 bits: saturate for now.  A later change splits
+	 * such flows into several records instead.
+	 */
+	put32(r + 16, f->f_packets > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)f->f_packets);
+	put32(r + 20, f->f_octets > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)f->f_octets);
+	put32(r + 24, (uint32_t)(f->f_first - ex->ex_boot));
+	put32(r + 28, (uint32_t)(f->f_last - ex->ex_boot));
+	put16(r + 32, k->k_sport);
+	put16(r + 34, k->k_dport);
+	r[37] = f->f_tcpflags;
+	r[38] = k->k_proto;
+	r[39] = k->k_tos;
+	ex->ex_len += V5_RECLEN;
+	ex->ex_data++;
+}
+
+void
+export_flow(struct exporter *ex, const struct flow *f, enum flow_end reason,
+    uint64_t now)
+{
+	uint8_t *p;
+	int t;
+
+	if (ex->ex_tmpls == NULL) {
+		ex_flow_v5(ex, f, now);
+		return;
+	}
+	t = f->f_key.k_ipver == 6 ? 1 : 0;
+	if (ex->ex_len != 0 && !ex_fits(ex, t))
+		ex_send_pending(ex, now);
+	if (ex->ex_len == 0)
+		ex_begin(ex, now, 0);
+	if (ex->ex_set == 0 || ex->ex_settmpl != t) {
+		ex_close_set(ex);
+		ex->ex_set = ex->ex_len;
+		ex->ex_settmpl = t;
+		put16(ex->ex_buf + ex->ex_set, ex->ex_tmpls[t].t_id);
+		ex->ex_len += SET_HDRLEN;
+	}
+	p = ex->ex_buf + ex->ex_len;
+	ex_encode(p, &ex->ex_tmpls[t], f, reason, ex->ex_boot);
+	ex->ex_len += ex->ex_reclen[t];
+	ex->ex_count++;
+	ex->ex_data++;
+}
+
+void
+export_tick(struct exporter *ex, uint64_t now)
+{
+	if (ex->ex_len != 0 && (now < ex->ex_started ||
+	    now - ex->ex_started >= ex->ex_conf.ec_flush_ms))
+		ex_send_pending(ex, now);
+	/* Only time can make templates due while nothing is being sent. */
+	if (ex->ex_len == 0 && ex->ex_tmplsent && ex->ex_conf.ec_tmpl_ms != 0 &&
+	    ex_tmpl_due(ex, now)) {
+		ex_begin(ex, now, 1);
+		ex_send_pending(ex, now);
+	}
+}
+
+void
+export_flush(struct exporter *ex, uint64_t now)
+{
+	ex_send_pending(ex, now);
+}
+
+const struct export_stats *
+export_stats(const struct exporter *ex)
+{
+	return (&ex->ex_stats);
+}
+
+void
+export_destroy(struct exporter *ex)
+{
+	if (ex == NULL)
+		return;
+	free(ex->ex_buf);
+	free(ex);
+}
+
+size_t
+export_maxpayload(int inet6)
+{
+	return (EXPORT_MTU - 8 - (inet6 ? 40 : 20));
+}
+
+const char *
+export_reason_name(enum flow_end reason)
+{
+	switch (reason) {
+	case FLOW_END_IDLE:
+		return ("idle");
+	case FLOW_END_ACTIVE:
+		return ("active");
+	case FLOW_END_EOF:
+		return ("end");
+	case FLOW_END_FORCED:
+		return ("forced");
+	case FLOW_END_RESOURCES:
+		return ("evicted");
+	default:
+		return ("unknown");
+	}
+}
+
+static const char *
+proto_name(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 1:
+		return ("ICMP");
+	case 6:
+		return ("TCP");
+	case 17:
+		return ("UDP");
+	case 58:
+		return ("ICMP6");
+	case 132:
+		return ("SCTP");
+	default:
+		snprintf(buf, len, "%u", proto);
+		return (buf);
+	}
+}
+
+/* "a.b.c.d" or "[v6]" for one of the key's addresses. */
+static void
+print_addr(const struct fp_key *k, const uint8_t *addr, char *buf,
+    size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (k->k_ipver == 6) {
+		if (inet_ntop(AF_INET6, addr, a, sizeof(a)) == NULL)
+			snprintf(a, sizeof(a), "?");
+		snprintf(buf, len, "[%s]", a);
+	} else {
+		if (inet_ntop(AF_INET, addr, a, sizeof(a)) == NULL)
+			snprintf(a, sizeof(a), "?");
+		snprintf(buf, len, "%s", a);
+	}
+}
+
+void
+export_print_flow(FILE *fp, const struct flow *f, enum flow_end reason)
+{
+	const struct fp_key *k = &f->f_key;
+	char when[32], src[INET6_ADDRSTRLEN + 2], dst[INET6_ADDRSTRLEN + 2];
+	char dport[16], pbuf[8], flags[9], vlan[16];
+	const char *names = "CEUAPRSF";
+	struct tm tm;
+	time_t secs;
+	uint64_t dur;
+	int i;
+
+	secs = (time_t)(f->f_first / 1000);
+	if (localtime_r(&secs, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(when, sizeof(when), "%lld", (long long)secs);
+	dur = f->f_last > f->f_first ? f->f_last - f->f_first : 0;
+	print_addr(k, k->k_src, src, sizeof(src));
+	print_addr(k, k->k_dst, dst, sizeof(dst));
+	if (k->k_proto == 1 || k->k_proto == 58)
+		snprintf(dport, sizeof(dport), "%u.%u", k->k_dport >> 8,
+		    k->k_dport & 0xff);
+	else
+		snprintf(dport, sizeof(dport), "%u", k->k_dport);
+	for (i = 0; i < 8; i++)
+		flags[i] = (f->f_tcpflags & (0x80 >> i)) ? names[i] : '.';
+	flags[8] = '\0';
+	vlan[0] = '\0';
+	if (k->k_vlan != 0)
+		snprintf(vlan, sizeof(vlan), " vlan %u", k->k_vlan);
+	fprintf(fp, "%s.%03u %" PRIu64 ".%03u %s %s:%u -> %s:%s %" PRIu64
+	    " %" PRIu64 " %s %s%s\n", when, (unsigned)(f->f_first % 1000),
+	    dur / 1000, (unsigned)(dur % 1000),
+	    proto_name(k->k_proto, pbuf, sizeof(pbuf)), src, k->k_sport,
+	    dst, dport, f->f_packets, f->f_octets, flags,
+	    export_reason_name(reason), vlan);
+}
+
+/*
+ * Splits a collector spec into host and port.  Returns 0, or -1 with a
+ * message in errbuf.  *numeric is set when the host must be an IPv6
+ * literal (bracketed, or a bare address with several colons).
+ */
+static int
+col_parse(const char *spec, char *host, size_t hostlen, char *port,
+    size_t portlen, int *numeric, char *errbuf, size_t errlen)
+{
+	const char *h, *p, *close, *colon;
+	size_t hl;
+	unsigned long n;
+	char *end;
+
+	*numeric = 0;
+	p = NULL;
+	if (spec[0] == '[') {
+		if ((close = strchr(spec, ']')) == NULL) {
+			snprintf(errbuf, errlen, "%s: missing ']'", spec);
+			return (-1);
+		}
+		h = spec + 1;
+		hl = close - h;
+		if (close[1] == ':')
+			p = close + 2;
+		else if (close[1] != '\0') {
+			snprintf(errbuf, errlen, "%s: junk after ']'", spec);
+			return (-1);
+		}
+		*numeric = 1;
+	} else if ((colon = strchr(spec, ':')) != NULL &&
+	    strchr(colon + 1, ':') != NULL) {
+		/* Several colons and no brackets: a bare IPv6 address. */
+		h = spec;
+		hl = strlen(spec);
+		*numeric = 1;
+	} else {
+		h = spec;
+		hl = colon != NULL ? (size_t)(colon - spec) : strlen(spec);
+		if (colon != NULL)
+			p = colon + 1;
+	}
+	if (hl == 0 || hl >= hostlen) {
+		snprintf(errbuf, errlen, "%s: bad collector host", spec);
+		return (-1);
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (p == NULL)
+		p = EXPORT_DEFAULT_PORT;
+	if (*p == '\0' || strlen(p) >= portlen) {
+		snprintf(errbuf, errlen, "%s: bad collector port", spec);
+		return (-1);
+	}
+	if (p[strspn(p, "0123456789")] == '\0') {
+		errno = 0;
+		n = strtoul(p, &end, 10);
+		if (errno != 0 || n < 1 || n > 65535) {
+			snprintf(errbuf, errlen,
+			    "%s: port must be 1-65535", spec);
+			return (-1);
+		}
+	}
+	snprintf(port, portlen, "%s", p);
+	return (0);
+}
+
+/* "1.2.3.4:port" or "[v6]:port", numerically, for messages. */
+static void
+col_name(const struct sockaddr *sa, socklen_t salen, char *buf, size_t len)
+{
+	char host[128], serv[8];
+
+	if (getnameinfo(sa, salen, host, sizeof(host), serv, sizeof(serv),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (sa->sa_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%s", host, serv);
+	else
+		snprintf(buf, len, "%s:%s", host, serv);
+}
+
+int
+collector_add(struct collectors *cs, const char *spec, char *errbuf,
+    size_t errlen)
+{
+	struct addrinfo hints, *res, *ai;
+	struct collector *c;
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	int numeric, error, fd, serrno;
+
+	if (spec == NULL || *spec == '\0') {
+		snprintf(errbuf, errlen, "empty collector");
+		errno = EINVAL;
+		return (-1);
+	}
+	if (cs->cs_count >= EXPORT_MAXCOLLECTORS) {
+		snprintf(errbuf, errlen, "%s: at most %d collectors", spec,
+		    EXPORT_MAXCOLLECTORS);
+		errno = EINVAL;
+		return (-1);
+	}
+	if (col_parse(spec, host, sizeof(host), port, sizeof(port), &numeric,
+	    errbuf, errlen) == -1) {
+		errno = EINVAL;
+		return (-1);
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = numeric ? AF_INET6 : AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_protocol = IPPROTO_UDP;
+	hints.ai_flags = numeric ? AI_NUMERICHOST : 0;
+	if ((error = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(errbuf, errlen, "%s: %s", spec, gai_strerror(error));
+		/* A bad literal or port is a usage error, not a DNS one. */
+		if (numeric || error == EAI_SERVICE || error == EAI_FAMILY ||
+		    error == EAI_SOCKTYPE || error == EAI_BADFLAGS)
+			errno = EINVAL;
+		else
+			errno = EADDRNOTAVAIL;
+		return (-1);
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		serrno = errno;
+		freeaddrinfo(res);
+		snprintf(errbuf, errlen, "%s: %s", spec, strerror(serrno));
+		errno = serrno;
+		return (-1);
+	}
+	fd = -1;
+	serrno = EADDRNOTAVAIL;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype,
+		    ai->ai_protocol)) == -1) {
+			serrno = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		serrno = errno;
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1) {
+		freeaddrinfo(res);
+		free(c);
+		snprintf(errbuf, errlen, "%s: %s", spec, strerror(serrno));
+		errno = serrno;
+		return (-1);
+	}
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	c->c_fd = fd;
+	col_name(ai->ai_addr, ai->ai_addrlen, c->c_name, sizeof(c->c_name));
+	if (ai->ai_family == AF_INET6)
+		cs->cs_inet6 = 1;
+	freeaddrinfo(res);
+	cs->cs_list[cs->cs_count++] = c;
+	return (0);
+}
+
+/*
+ * Each collector on its own: one that fails does not stop the others.  A
+ * connected UDP socket reports an ICMP port unreachable for an earlier
+ * datagram as ECONNREFUSED on a later send and drops that send; the error
+ * is cleared by then, so one retry delivers this datagram if the collector
+ * is back.  The datagram still counts as failed: one was lost.
+ */
+int
+collector_send(const uint8_t *buf, size_t len, void *arg)
+{
+	struct collectors *cs = arg;
+	struct collector *c;
+	ssize_t n;
+	int i, rv, tries;
+
+	rv = 0;
+	for (i = 0; i < cs->cs_count; i++) {
+		c = cs->cs_list[i];
+		tries = 0;
+		do {
+			n = send(c->c_fd, buf, len, 0);
+		} while (n == -1 && (errno == EINTR ||
+		    (errno == ECONNREFUSED && tries++ == 0)));
+		if (n == (ssize_t)len && tries == 0) {
+			c->c_sent++;
+			if (c->c_failing) {
+				warnx("collector %s: sending again", c->c_name);
+				c->c_failing = 0;
+			}
+			continue;
+		}
+		c->c_failed++;
+		rv = -1;
+		if (!c->c_failing) {
+			if (n == -1)
+				warn("collector %s", c->c_name);
+			else if (tries != 0)
+				warnx("collector %s: %s", c->c_name,
+				    strerror(ECONNREFUSED));
+			else
+				warnx("collector %s: short send", c->c_name);
+			c->c_failing = 1;
+		}
+	}
+	return (rv);
+}
+
+void
+collector_summary(const struct collectors *cs, FILE *fp)
+{
+	const struct collector *c;
+	int i;
+
+	for (i = 0; i < cs->cs_count; i++) {
+		c = cs->cs_list[i];
+		fprintf(fp, "collector %s: %" PRIu64 " datagrams sent, %"
+		    PRIu64 " failed\n", c->c_name, c->c_sent, c->c_failed);
+	}
+}
+
+uint64_t
+collector_failures(const struct collectors *cs)
+{
+	uint64_t n;
+	int i;
+
+	n = 0;
+	for (i = 0; i < cs->cs_count; i++)
+		n += cs->cs_list[i]->c_failed;
+	return (n);
+}
+
+void
+collector_close_all(struct collectors *cs)
+{
+	int i;
+
+	for (i = 0; i < cs->cs_count; i++) {
+		close(cs->cs_list[i]->c_fd);
+		free(cs->cs_list[i]);
+		cs->cs_list[i] = NULL;
+	}
+	cs->cs_count = 0;
+	cs->cs_inet6 = 0;
+}
