@@ -73,6 +73,7 @@
 #define IE_INPUT	10
 #define IE_DPORT	11
 #define IE_DST4		12
+#define IE_ICMPTYPE	32
 #define IE_OUTPUT	14
 #define IE_LAST_UPTIME	21
 #define IE_FIRST_UPTIME	22
@@ -100,19 +101,23 @@ struct tmpl {
  * record encoder are both driven from these tables so that they cannot
  * disagree about which field sits where.
  */
+/*
+ * v9 also carries ICMP_TYPE: nfdump takes ICMP type and code from it
+ * and not from the destination port when reading v9.
+ */
 static const struct ie v9_ies4[] = {
 	{ IE_SRC4, 4 }, { IE_DST4, 4 }, { IE_SPORT, 2 }, { IE_DPORT, 2 },
 	{ IE_PROTO, 1 }, { IE_TOS, 1 }, { IE_TCPFLAGS, 1 }, { IE_INPUT, 4 },
 	{ IE_OUTPUT, 4 }, { IE_VLAN, 2 }, { IE_OCTETS, 8 },
 	{ IE_PACKETS, 8 }, { IE_FIRST_UPTIME, 4 }, { IE_LAST_UPTIME, 4 },
-	{ IE_IPVER, 1 }
+	{ IE_IPVER, 1 }, { IE_ICMPTYPE, 2 }
 };
 static const struct ie v9_ies6[] = {
 	{ IE_SRC6, 16 }, { IE_DST6, 16 }, { IE_SPORT, 2 }, { IE_DPORT, 2 },
 	{ IE_PROTO, 1 }, { IE_TOS, 1 }, { IE_TCPFLAGS, 1 }, { IE_INPUT, 4 },
 	{ IE_OUTPUT, 4 }, { IE_VLAN, 2 }, { IE_OCTETS, 8 },
 	{ IE_PACKETS, 8 }, { IE_FIRST_UPTIME, 4 }, { IE_LAST_UPTIME, 4 },
-	{ IE_IPVER, 1 }
+	{ IE_IPVER, 1 }, { IE_ICMPTYPE, 2 }
 };
 /* IPFIX: tcpControlBits is unsigned16; absolute times, as nfdump needs. */
 static const struct ie ipfix_ies4[] = {
@@ -265,6 +270,8 @@ ie_value(uint16_t id, const struct flow *f, enum flow_end reason,
 		return (k->k_sport);
 	case IE_DPORT:
 		return (k->k_dport);
+	case IE_ICMPTYPE:
+		return (k->k_proto == 1 || k->k_proto == 58 ? k->k_dport : 0);
 	case IE_INPUT:
 		return (k->k_ifindex);
 	case IE_VLAN:
@@ -349,8 +356,12 @@ export_create(const struct export_conf *conf, uint64_t boot_ms,
 	if ((ex = calloc(1, sizeof(*ex))) == NULL)
 		return (NULL);
 	ex->ex_conf = *conf;
-	/* On a whole second, so that v9's uptime below never goes negative. */
-	ex->ex_boot = boot_ms - boot_ms % 1000;
+	/*
+	 * On a whole second, so that v9's uptime below never goes negative,
+	 * and one second back, so that no time is 0: nfdump takes a record
+	 * whose FIRST and LAST are both 0 as one without times.
+	 */
+	ex->ex_boot = boot_ms - boot_ms % 1000 - 1000;
 	ex->ex_send = send_fn;
 	ex->ex_arg = arg;
 	ex->ex_align = 1;

@@ -41,6 +41,8 @@
 
 #define BOOT	1699999940000ULL	/* 60 s before NOW */
 #define NOW	1700000000123ULL
+/* The exporter puts boot on the whole second before the one it is given. */
+#define EXBOOT	(BOOT - 1000)
 #define MAXDG	65536
 
 struct capture {
@@ -175,14 +177,15 @@ ATF_TC_WITHOUT_HEAD(v5_bytes);
 ATF_TC_BODY(v5_bytes, tc)
 {
 	static const uint8_t want[24 + 48] = {
-		0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0xea, 0xdb,
+		/* the exporter's boot is a second before BOOT: 61123 */
+		0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0xee, 0xc3,
 		0x65, 0x53, 0xf1, 0x00, 0x07, 0x54, 0xd4, 0xc0,
 		0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00,
 		/* record */
 		10, 0, 0, 1, 10, 0, 0, 2, 0, 0, 0, 0,
 		0x00, 0x03, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x0f, 0xa0,
-		0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x09, 0xc4,
+		0x00, 0x00, 0x07, 0xd0, 0x00, 0x00, 0x0d, 0xac,
 		0x04, 0xd2, 0x00, 0x50, 0x00, 0x1b, 0x06, 0x10,
 		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00
 	};
@@ -292,7 +295,7 @@ ATF_TC_BODY(create_bad_conf, tc)
 	ATF_CHECK_EQ(errno, EINVAL);
 	c.ec_version = 9;
 	ATF_CHECK(export_create(&c, BOOT, NULL, NULL) == NULL);
-	c.ec_maxpayload = 231;	/* header, templates, one IPv6 record */
+	c.ec_maxpayload = 239;	/* header, templates, one IPv6 record */
 	errno = 0;
 	ATF_CHECK(export_create(&c, BOOT, cap_send, NULL) == NULL);
 	ATF_CHECK_EQ(errno, EINVAL);
@@ -309,18 +312,18 @@ ATF_TC_BODY(create_bad_conf, tc)
 }
 
 /* The v9 template flowset, from RFC 3954 section 5.2 and the brief. */
-static const uint8_t v9_tmplset[132] = {
-	0x00, 0x00, 0x00, 0x84,
-	0x01, 0x00, 0x00, 0x0f,
+static const uint8_t v9_tmplset[140] = {
+	0x00, 0x00, 0x00, 0x8c,
+	0x01, 0x00, 0x00, 0x10,
 	0, 8, 0, 4,  0, 12, 0, 4,  0, 7, 0, 2,  0, 11, 0, 2,
 	0, 4, 0, 1,  0, 5, 0, 1,  0, 6, 0, 1,  0, 10, 0, 4,
 	0, 14, 0, 4,  0, 58, 0, 2,  0, 1, 0, 8,  0, 2, 0, 8,
-	0, 22, 0, 4,  0, 21, 0, 4,  0, 60, 0, 1,
-	0x01, 0x01, 0x00, 0x0f,
+	0, 22, 0, 4,  0, 21, 0, 4,  0, 60, 0, 1,  0, 32, 0, 2,
+	0x01, 0x01, 0x00, 0x10,
 	0, 27, 0, 16,  0, 28, 0, 16,  0, 7, 0, 2,  0, 11, 0, 2,
 	0, 4, 0, 1,  0, 5, 0, 1,  0, 6, 0, 1,  0, 10, 0, 4,
 	0, 14, 0, 4,  0, 58, 0, 2,  0, 1, 0, 8,  0, 2, 0, 8,
-	0, 22, 0, 4,  0, 21, 0, 4,  0, 60, 0, 1
+	0, 22, 0, 4,  0, 21, 0, 4,  0, 60, 0, 1,  0, 32, 0, 2
 };
 
 static const uint8_t ipfix_tmplset[140] = {
@@ -341,8 +344,8 @@ ATF_TC_WITHOUT_HEAD(v9_first_datagram);
 ATF_TC_BODY(v9_first_datagram, tc)
 {
 	static const uint8_t hdr[20] = {
-		/* uptime of the whole second in unix_secs: 60000 */
-		0x00, 0x09, 0x00, 0x03, 0x00, 0x00, 0xea, 0x60,
+		/* uptime of the whole second in unix_secs: 61000 */
+		0x00, 0x09, 0x00, 0x03, 0x00, 0x00, 0xee, 0x48,
 		0x65, 0x53, 0xf1, 0x00, 0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x01, 0x02
 	};
@@ -356,14 +359,15 @@ ATF_TC_BODY(v9_first_datagram, tc)
 	export_flush(ex, NOW);
 	ATF_REQUIRE_EQ(cap.n, 1);
 	d = cap.buf[0];
-	/* header, templates, one 50-byte record padded to 4: 20+132+56 */
-	ATF_REQUIRE_EQ(cap.len[0], 208);
+	/* header, templates, one 52-byte record (no padding): 20+140+56 */
+	ATF_REQUIRE_EQ(cap.len[0], 216);
 	check_bytes(d, hdr, sizeof(hdr));
 	check_bytes(d + 20, v9_tmplset, sizeof(v9_tmplset));
-	ATF_CHECK_EQ(be16(d + 152), 256);
-	ATF_CHECK_EQ(be16(d + 154), 56);
-	ATF_CHECK_EQ(d[206], 0);
-	ATF_CHECK_EQ(d[207], 0);
+	ATF_CHECK_EQ(be16(d + 160), 256);
+	ATF_CHECK_EQ(be16(d + 162), 56);
+	/* ICMP_TYPE is 0 for TCP */
+	ATF_CHECK_EQ(d[214], 0);
+	ATF_CHECK_EQ(d[215], 0);
 	ATF_CHECK_EQ(export_stats(ex)->es_templates, 1);
 	export_destroy(ex);
 }
@@ -489,8 +493,12 @@ check_field(uint16_t id, uint16_t len, const uint8_t *p, const struct flow *f,
 	case 10: want = k->k_ifindex; ATF_CHECK_EQ(len, 4); break;
 	case 11: want = k->k_dport; ATF_CHECK_EQ(len, 2); break;
 	case 14: want = 0; break;
-	case 21: want = f->f_last - BOOT; ATF_CHECK_EQ(len, 4); break;
-	case 22: want = f->f_first - BOOT; ATF_CHECK_EQ(len, 4); break;
+	case 21: want = f->f_last - EXBOOT; ATF_CHECK_EQ(len, 4); break;
+	case 22: want = f->f_first - EXBOOT; ATF_CHECK_EQ(len, 4); break;
+	case 32:
+		want = k->k_proto == 1 || k->k_proto == 58 ? k->k_dport : 0;
+		ATF_CHECK_EQ(len, 2);
+		break;
 	case 58: want = k->k_vlan; ATF_CHECK_EQ(len, 2); break;
 	case 60: want = k->k_ipver; ATF_CHECK_EQ(len, 1); break;
 	case 136: want = reason; ATF_CHECK_EQ(len, 1); break;
@@ -633,7 +641,7 @@ ATF_TC_BODY(tmpl_refresh_time, tc)
 	/* Nothing pending and due by time: a template-only datagram. */
 	export_tick(ex, NOW + 2000);
 	ATF_REQUIRE_EQ(cap.n, 4);
-	ATF_CHECK_EQ(cap.len[3], 20 + 132);
+	ATF_CHECK_EQ(cap.len[3], 20 + 140);
 	ATF_CHECK_EQ(be16(cap.buf[3] + 2), 2);
 	ATF_CHECK_EQ(be32(cap.buf[3] + 12), 3);
 	export_destroy(ex);
@@ -766,7 +774,7 @@ ATF_TC_BODY(maxpayload_never_exceeded, tc)
 	for (i = 0; i < sizeof(v5) / sizeof(v5[0]); i++)
 		fill(5, v5[i]);
 	/* Every remainder mod 4 and many record mixes near the limit. */
-	for (m = 232; m < 340; m++)
+	for (m = 240; m < 340; m++)
 		fill(9, m);
 	for (m = 1440; m <= 1472; m++)
 		fill(9, m);
