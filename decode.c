@@ -65,6 +65,7 @@
 #define PROTO_UDPLITE	136
 
 #define ETHER_HDRLEN	14
+#define MPLS_PW_CWLEN	4
 #define SLL_HDRLEN	16
 #define SLL2_HDRLEN	20
 #define PPPOE_HDRLEN	6
@@ -98,7 +99,7 @@ static inline int	 cur_copy(struct cursor *, uint8_t *, size_t);
 static int	 af_version(uint32_t);
 static int	 af_decode(struct cursor *, uint32_t, int, uint32_t,
 		    struct fp_pkt *);
-static int	 ether_decode(struct cursor *, uint16_t, uint32_t,
+static int	 ether_decode(struct cursor *, uint16_t, uint32_t, int,
 		    struct fp_pkt *);
 static int	 mpls_decode(struct cursor *, uint32_t, struct fp_pkt *);
 static int	 pppoe_decode(struct cursor *, uint32_t, struct fp_pkt *);
@@ -220,7 +221,7 @@ decode_frame(int linktype, const struct fp_frame *fr, uint32_t ifindex,
 		if (cur_skip(&c, ETHER_HDRLEN - 2) == -1 ||
 		    cur_be16(&c, &etype) == -1)
 			return (DECODE_TRUNCATED);
-		return (ether_decode(&c, etype, uncap, p));
+		return (ether_decode(&c, etype, uncap, 0, p));
 	case LINK_LINUX_SLL:
 		/*
 		 * 0-1 packet type, 2-3 ARPHRD type, 4-5 address length,
@@ -229,7 +230,7 @@ decode_frame(int linktype, const struct fp_frame *fr, uint32_t ifindex,
 		if (cur_skip(&c, SLL_HDRLEN - 2) == -1 ||
 		    cur_be16(&c, &etype) == -1)
 			return (DECODE_TRUNCATED);
-		return (ether_decode(&c, etype, uncap, p));
+		return (ether_decode(&c, etype, uncap, 0, p));
 	case LINK_LINUX_SLL2:
 		/*
 		 * 0-1 protocol, 2-3 reserved, 4-7 ifindex, 8-9 ARPHRD type,
@@ -238,7 +239,7 @@ decode_frame(int linktype, const struct fp_frame *fr, uint32_t ifindex,
 		if (cur_be16(&c, &etype) == -1 ||
 		    cur_skip(&c, SLL2_HDRLEN - 2) == -1)
 			return (DECODE_TRUNCATED);
-		return (ether_decode(&c, etype, uncap, p));
+		return (ether_decode(&c, etype, uncap, 0, p));
 	case LINK_NULL:
 		/* 0-3 address family in the byte order of the writer */
 		if (cur_be32(&c, &af) == -1)
@@ -308,10 +309,11 @@ af_decode(struct cursor *c, uint32_t af, int anyorder, uint32_t uncap,
 /*
  * Everything that follows an ethertype.  Only VLAN tags loop back here;
  * a tag is 0-1 TCI (priority 3 bits, DEI 1, VLAN ID 12), 2-3 the next
- * ethertype.
+ * ethertype.  pw is set inside an MPLS pseudowire, where a second MPLS
+ * stack is not followed: that bounds the recursion.
  */
 static int
-ether_decode(struct cursor *c, uint16_t etype, uint32_t uncap,
+ether_decode(struct cursor *c, uint16_t etype, uint32_t uncap, int pw,
     struct fp_pkt *p)
 {
 	uint16_t	 tci;
@@ -329,6 +331,8 @@ ether_decode(struct cursor *c, uint16_t etype, uint32_t uncap,
 			break;
 		case ET_MPLS:
 		case ET_MPLS_MCAST:
+			if (pw)
+				return (DECODE_NOTIP);
 			return (mpls_decode(c, uncap, p));
 		case ET_PPPOE_SESS:
 			return (pppoe_decode(c, uncap, p));
@@ -349,12 +353,15 @@ ether_decode(struct cursor *c, uint16_t etype, uint32_t uncap,
 /*
  * An MPLS label stack entry is 32 bits: label 20, traffic class 3,
  * bottom of stack 1, TTL 8.  The payload carries no type, so after the
- * bottom entry the IP version nibble is the only clue.
+ * bottom entry the first nibble is the only clue: 4 or 6 for IP, 0 for
+ * the control word of an Ethernet pseudowire (RFC 4385: 4 bytes, then a
+ * whole Ethernet frame).
  */
 static int
 mpls_decode(struct cursor *c, uint32_t uncap, struct fp_pkt *p)
 {
 	uint32_t	 lse;
+	uint16_t	 etype;
 	int		 n;
 	uint8_t		 b;
 
@@ -373,8 +380,13 @@ mpls_decode(struct cursor *c, uint32_t uncap, struct fp_pkt *p)
 		return (ipv4_decode(c, uncap, p));
 	case 6:
 		return (ipv6_decode(c, uncap, p));
+	case 0:
+		if (cur_skip(c, MPLS_PW_CWLEN + ETHER_HDRLEN - 2) == -1 ||
+		    cur_be16(c, &etype) == -1)
+			return (DECODE_TRUNCATED);
+		return (ether_decode(c, etype, uncap, 1, p));
 	default:
-		/* Pseudowires, Ethernet over MPLS: not metered. */
+		/* Pseudowires without a control word: no way to tell. */
 		return (DECODE_NOTIP);
 	}
 }
@@ -542,8 +554,16 @@ ipv6_decode(struct cursor *c, uint32_t uncap, struct fp_pkt *p)
 			l4_decode(&l4, nh, PROTO_ICMPV6, p);
 			return (DECODE_OK);
 		}
-		if (n == MAX_IPV6EXT || left < IPV6_EXTMIN)
+		if (left < IPV6_EXTMIN)
 			return (DECODE_INVALID);
+		if (n == MAX_IPV6EXT) {
+			/*
+			 * Legal but absurd: meter the packet without walking
+			 * further, rather than lose it.
+			 */
+			p->p_key.k_proto = nh;
+			return (DECODE_OK);
+		}
 		ext = l4;
 		if (cur_u8(&ext, &next) == -1 || cur_u8(&ext, &elen) == -1) {
 			p->p_key.k_proto = nh;

@@ -72,8 +72,8 @@ static build_fn	 b_eth_tcp, b_eth_udp, b_eth_icmp, b_eth_icmp6,
 		    b_ext6, b_dst8, b_dst9, b_dst20, b_extpast, b_lie4,
 		    b_short4, b_lie6, b_ihl4, b_tso4, b_tso6, b_opts4, b_esp6,
 		    b_arp, b_8023, b_pppoe_disc, b_pppoe_lcp, b_vlan9, b_vlan8,
-		    b_mpls17, b_mpls_pw, b_unsupp, b_null_bad, b_null_ipx,
-		    b_raw_bad;
+		    b_mpls17, b_mpls_pw, b_mpls_pw_arp, b_mpls_pw_mpls,
+		    b_unsupp, b_null_bad, b_null_ipx, b_raw_bad;
 
 static const uint8_t	 v4src[4] = { 192, 0, 2, 1 };
 static const uint8_t	 v4dst[4] = { 198, 51, 100, 2 };
@@ -823,13 +823,47 @@ b_mpls17(struct frame *f)
 	udp4_body(f);
 }
 
+/* Ethernet over MPLS: label, control word, a whole inner frame. */
 static void
-b_mpls_pw(struct frame *f)
+pw_head(struct frame *f, uint16_t inner)
 {
 	eth(f, 0x8847);
 	put32(f, 16 << 12 | 0x100 | 64);
 	put32(f, 0);		/* pseudowire control word */
-	putn(f, 0x02, 12);
+	putn(f, 0x06, 6);
+	putn(f, 0x08, 6);
+	put16(f, inner);
+}
+
+static void
+b_mpls_pw(struct frame *f)
+{
+	size_t	 o;
+
+	pw_head(f, 0x0800);
+	o = ip4(f, 17);
+	udp(f, 5353, 53);
+	fix4(f, o);
+}
+
+static void
+b_mpls_pw_arp(struct frame *f)
+{
+	pw_head(f, 0x0806);
+	putn(f, 0x00, 28);
+}
+
+/* A second label stack inside the pseudowire is not followed. */
+static void
+b_mpls_pw_mpls(struct frame *f)
+{
+	size_t	 o;
+
+	pw_head(f, 0x8847);
+	put32(f, 17 << 12 | 0x100 | 64);
+	o = ip4(f, 17);
+	udp(f, 5353, 53);
+	fix4(f, o);
 }
 
 static void
@@ -888,7 +922,8 @@ static const struct {
 	{ "esp6", b_esp6 }, { "arp", b_arp }, { "8023", b_8023 },
 	{ "pppoe_disc", b_pppoe_disc }, { "pppoe_lcp", b_pppoe_lcp },
 	{ "vlan9", b_vlan9 }, { "vlan8", b_vlan8 }, { "mpls17", b_mpls17 },
-	{ "mpls_pw", b_mpls_pw }, { "unsupp", b_unsupp },
+	{ "mpls_pw", b_mpls_pw }, { "mpls_pw_arp", b_mpls_pw_arp },
+	{ "mpls_pw_mpls", b_mpls_pw_mpls }, { "unsupp", b_unsupp },
 	{ "null_bad", b_null_bad }, { "null_ipx", b_null_ipx },
 	{ "raw_bad", b_raw_bad },
 };
@@ -1058,6 +1093,12 @@ ATF_TC_BODY(mpls_limits, tc)
 	b_mpls17(&f);
 	ATF_CHECK_EQ(dec(&f, &p), DECODE_INVALID);
 	b_mpls_pw(&f);
+	ATF_REQUIRE_EQ(dec(&f, &p), DECODE_OK);
+	ATF_CHECK(is_v4(&p));
+	ATF_CHECK_EQ(p.p_key.k_dport, 53);
+	b_mpls_pw_arp(&f);
+	ATF_CHECK_EQ(dec(&f, &p), DECODE_NOTIP);
+	b_mpls_pw_mpls(&f);
 	ATF_CHECK_EQ(dec(&f, &p), DECODE_NOTIP);
 }
 
@@ -1329,10 +1370,15 @@ ATF_TC_BODY(ipv6_extension_cap, tc)
 	b_dst8(&f);
 	ATF_REQUIRE_EQ(dec(&f, &p), DECODE_OK);
 	ATF_CHECK_EQ(p.p_key.k_dport, 53);
+	/* Past the cap the packet is metered, its walk stopped. */
 	b_dst9(&f);
-	ATF_CHECK_EQ(dec(&f, &p), DECODE_INVALID);
+	ATF_CHECK_EQ(dec(&f, &p), DECODE_OK);
+	ATF_CHECK_EQ(p.p_key.k_proto, 60);
+	ATF_CHECK_EQ(p.p_key.k_dport, 0);
+	ATF_CHECK_EQ(p.p_octets, f.len - 14);
 	b_dst20(&f);
-	ATF_CHECK_EQ(dec(&f, &p), DECODE_INVALID);
+	ATF_CHECK_EQ(dec(&f, &p), DECODE_OK);
+	ATF_CHECK_EQ(p.p_key.k_proto, 60);
 }
 
 ATF_TC_WITHOUT_HEAD(ipv6_extension_past_payload);
