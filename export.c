@@ -986,8 +986,9 @@ collector_summary(const struct collectors *cs, FILE *fp)
 
 	for (i = 0; i < cs->cs_count; i++) {
 		c = cs->cs_list[i];
-		fprintf(fp, "collector %s: %" PRIu64 " datagrams sent, %"
-		    PRIu64 " failed\n", c->c_name, c->c_sent, c->c_failed);
+		fprintf(fp, "flowprobe: collector %s: %" PRIu64
+		    " datagrams sent, %" PRIu64 " failed\n", c->c_name,
+		    c->c_sent, c->c_failed);
 	}
 }
 

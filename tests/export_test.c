@@ -818,8 +818,9 @@ udp_bind(int af, uint16_t *port)
 ATF_TC_WITHOUT_HEAD(collector_parse_good);
 ATF_TC_BODY(collector_parse_good, tc)
 {
-	const char *want = "collector 127.0.0.1:9995: 0 datagrams sent, "
-	    "0 failed\ncollector 127.0.0.1:2055: 0 datagrams sent, 0 failed\n";
+	const char *want = "flowprobe: collector 127.0.0.1:9995: "
+	    "0 datagrams sent, 0 failed\n"
+	    "flowprobe: collector 127.0.0.1:2055: 0 datagrams sent, 0 failed\n";
 	struct collectors cs;
 	char err[256], *buf;
 	size_t len;
@@ -848,8 +849,8 @@ ATF_TC_BODY(collector_parse_good, tc)
 	fclose(fp);
 	ATF_CHECK_MSG(strncmp(buf, want, strlen(want)) == 0, "%s", buf);
 	if (cs.cs_count == 6)
-		ATF_CHECK(strstr(buf, "\ncollector [::1]:9995: 0 datagrams "
-		    "sent, 0 failed\n") != NULL);
+		ATF_CHECK(strstr(buf, "\nflowprobe: collector [::1]:9995: "
+		    "0 datagrams sent, 0 failed\n") != NULL);
 	free(buf);
 	collector_close_all(&cs);
 	ATF_CHECK_EQ(cs.cs_count, 0);
