@@ -1,0 +1,570 @@
+/*-
+ * Copyright (c) 2026 The flowprobe authors.
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * This file owns the flow table: a keyed hash of fixed-size entries, the
+ * idle, TCP-end and active timers, and the hard cap on flows held.  All
+ * memory is taken once by flowcache_create(); packets never allocate.
+ * Finished flows leave through the caller's callback with an IPFIX
+ * flowEndReason.  It knows nothing of NetFlow or of capture.
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowprobe.h"
+
+/* TCP flags byte bits this file looks at. */
+#define TH_FIN		0x01
+#define TH_SYN		0x02
+#define TH_RST		0x04
+#define TH_ACK		0x10
+
+/*
+ * Entries are named by index into the pool; index 0 is never used, so
+ * that 0 is the null link and calloc()ed buckets are already empty.
+ */
+#define FC_NIL		0
+#define FC_MAXFLOWS	(UINT32_C(1) << 31)	/* buckets fit in uint32_t */
+
+/*
+ * The two pairs of list links every held entry has, kept apart from the
+ * entries: moving a flow to the tail of its list touches two neighbours,
+ * and 8-byte links are far likelier than whole entries to be in cache.
+ */
+#define LINK_LRU	0	/* idle or ending list */
+#define LINK_BORN	1	/* creation list */
+#define LINK_MAX	2
+
+/*
+ * The lists, in the order expiry breaks ties.  Idle and ending are
+ * ordered by last update, creation by first packet: each by its deadline.
+ */
+#define FCL_IDLE	0	/* no FIN/RST seen yet */
+#define FCL_ENDING	1	/* FIN or RST seen */
+#define FCL_BORN	2	/* every flow, by creation */
+#define FCL_MAX		3
+
+/*
+ * Packets and TCP flags share a word: packets in the low 56 bits, the
+ * OR of the flags in the top 8.  One update adds 1, so reaching 2^56
+ * packets in a single flow would take years of CPU time.
+ */
+#define PF_SHIFT	56
+#define PF_PACKETS	((UINT64_C(1) << PF_SHIFT) - 1)
+
+#define KEY_WORDS	(sizeof(struct fp_key) / sizeof(uint64_t))
+
+_Static_assert(sizeof(struct fp_key) == 48, "struct fp_key is 6 words");
+
+struct fc_entry {
+	struct fp_key	 e_key;
+	uint64_t	 e_first;
+	uint64_t	 e_octets;
+	uint64_t	 e_pf;		/* packets | tcpflags << PF_SHIFT */
+	uint32_t	 e_lastoff;	/* last - first, always < fc_active */
+	uint32_t	 e_hnext;	/* hash chain, or free list */
+};
+
+struct fc_link {
+	uint32_t	 k_prev;
+	uint32_t	 k_next;
+};
+
+struct fc_list {
+	uint32_t	 l_head;	/* oldest */
+	uint32_t	 l_tail;
+};
+
+struct flowcache {
+	struct fc_entry	*fc_pool;	/* fc_max + 1 entries */
+	struct fc_link	*fc_link[LINK_MAX]; /* fc_max + 1 each */
+	uint32_t	*fc_bucket;
+	uint32_t	 fc_mask;	/* buckets - 1 */
+	uint32_t	 fc_max;
+	uint32_t	 fc_used;	/* entries ever handed out */
+	uint32_t	 fc_free;	/* entries handed back */
+	uint64_t	 fc_inactive;
+	uint64_t	 fc_active;
+	uint64_t	 fc_tcpend;
+	uint64_t	 fc_k[8];	/* hash key, seed folded with constants */
+	uint64_t	 fc_now;	/* latest time seen */
+	struct fc_list	 fc_list[FCL_MAX];
+	flow_emit_fn	*fc_emit;
+	void		*fc_arg;
+	struct fc_stats	 fc_stats;
+};
+
+static uint64_t	 fc_mum(uint64_t, uint64_t);
+static uint64_t	 fc_hash(const struct flowcache *, const uint64_t *);
+static uint32_t	 fc_lookup(const struct flowcache *, uint32_t,
+		    const uint64_t *);
+static void	 fc_list_append(struct flowcache *, int, uint32_t);
+static void	 fc_list_remove(struct flowcache *, int, uint32_t);
+static uint64_t	 fc_add(uint64_t, uint64_t);
+static uint64_t	 fc_last(const struct fc_entry *);
+static int	 fc_lru_list(const struct fc_entry *);
+static uint64_t	 fc_head_deadline(const struct flowcache *, int,
+		    enum flow_end *);
+static uint64_t	 fc_deadline(const struct flowcache *,
+		    const struct fc_entry *, enum flow_end *);
+static int	 fc_next_due(const struct flowcache *, uint64_t *,
+		    enum flow_end *);
+static int	 fc_expire_one(struct flowcache *, uint64_t);
+static void	 fc_end(struct flowcache *, uint32_t, enum flow_end);
+static uint32_t	 fc_new(struct flowcache *, const uint64_t *, uint32_t,
+		    uint64_t);
+
+/*
+ * emit is called from inside update, expire and flush with a flow that
+ * lives only for the call; it must not call back into this cache.
+ * Flows still held at destroy are not emitted: flush first.
+ */
+struct flowcache *
+flowcache_create(const struct fc_conf *conf, flow_emit_fn *emit, void *arg)
+{
+	/* Odd constants (digits of pi) so that no two words share a key. */
+	static const uint64_t mix[8] = {
+		UINT64_C(0x243f6a8885a308d3), UINT64_C(0x13198a2e03707345),
+		UINT64_C(0xa4093822299f31d1), UINT64_C(0x082efa98ec4e6c89),
+		UINT64_C(0x452821e638d01377), UINT64_C(0xbe5466cf34e90c6d),
+		UINT64_C(0xc0ac29b7c97c50dd), UINT64_C(0x3f84d5b5b5470917)
+	};
+	struct flowcache *fc;
+	uint64_t nbuckets;
+	size_t i;
+
+	if (conf == NULL || emit == NULL || conf->fc_maxflows == 0 ||
+	    conf->fc_maxflows > FC_MAXFLOWS) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	if ((fc = calloc(1, sizeof(*fc))) == NULL)
+		return (NULL);
+	for (nbuckets = 1; nbuckets < conf->fc_maxflows; nbuckets <<= 1)
+		continue;
+	fc->fc_mask = (uint32_t)(nbuckets - 1);
+	fc->fc_max = conf->fc_maxflows;
+	fc->fc_pool = calloc((size_t)fc->fc_max + 1, sizeof(*fc->fc_pool));
+	fc->fc_bucket = calloc((size_t)nbuckets, sizeof(*fc->fc_bucket));
+	for (i = 0; i < LINK_MAX; i++)
+		fc->fc_link[i] = calloc((size_t)fc->fc_max + 1,
+		    sizeof(*fc->fc_link[i]));
+	if (fc->fc_pool == NULL || fc->fc_bucket == NULL ||
+	    fc->fc_link[LINK_LRU] == NULL || fc->fc_link[LINK_BORN] == NULL) {
+		flowcache_destroy(fc);
+		errno = ENOMEM;
+		return (NULL);
+	}
+	fc->fc_inactive = conf->fc_inactive;
+	fc->fc_active = conf->fc_active;
+	fc->fc_tcpend = conf->fc_tcpend;
+	for (i = 0; i < 8; i++)
+		fc->fc_k[i] = conf->fc_seed[i & 1] ^ mix[i];
+	fc->fc_emit = emit;
+	fc->fc_arg = arg;
+	return (fc);
+}
+
+void
+flowcache_destroy(struct flowcache *fc)
+{
+	if (fc == NULL)
+		return;
+	free(fc->fc_pool);
+	free(fc->fc_bucket);
+	free(fc->fc_link[LINK_LRU]);
+	free(fc->fc_link[LINK_BORN]);
+	free(fc);
+}
+
+/*
+ * TCP end rule: a flow that has seen FIN or RST ends tcpend ms after its
+ * LAST packet, not after the FIN, so the ACK closing the connection lands
+ * in the same record.  A SYN without ACK on such a flow is a new
+ * connection reusing the ports, so the old one ends at once.
+ *
+ * A flow that is due for more than one reason ends for the one whose
+ * deadline came first, as flowcache_expire() would have seen it: the
+ * record is then the same however often the caller expires.
+ */
+void
+flowcache_update(struct flowcache *fc, const struct fp_pkt *pkt,
+    uint64_t now)
+{
+	uint64_t w[KEY_WORDS];
+	struct fc_entry *e;
+	enum flow_end reason;
+	uint32_t b, idx;
+	uint8_t flags;
+	int end, list;
+
+	if (now < fc->fc_now)
+		now = fc->fc_now;
+	fc->fc_now = now;
+	fc->fc_stats.fs_packets++;
+	flags = pkt->p_tcpflags;
+
+	memcpy(w, &pkt->p_key, sizeof(w));
+	b = (uint32_t)fc_hash(fc, w) & fc->fc_mask;
+	if ((idx = fc_lookup(fc, b, w)) != FC_NIL) {
+		e = &fc->fc_pool[idx];
+		end = fc_deadline(fc, e, &reason) <= now;
+		if (!end && fc_lru_list(e) == FCL_ENDING &&
+		    (flags & (TH_SYN | TH_ACK)) == TH_SYN) {
+			reason = FLOW_END_EOF;
+			end = 1;
+		}
+		if (end) {
+			fc_end(fc, idx, reason);
+			idx = FC_NIL;
+		}
+	}
+	if (idx == FC_NIL) {
+		idx = fc_new(fc, w, b, now);
+		list = -1;
+	} else
+		list = fc_lru_list(&fc->fc_pool[idx]);
+	e = &fc->fc_pool[idx];
+	/* Not due, so now - first < fc_active <= UINT32_MAX. */
+	e->e_lastoff = (uint32_t)(now - e->e_first);
+	e->e_pf = (e->e_pf + 1) | (uint64_t)flags << PF_SHIFT;
+	e->e_octets += pkt->p_octets;
+	/*
+	 * Move to the tail of its list, the first FIN or RST to the ending
+	 * list.  A busy flow often is the tail already: leave its neighbours
+	 * alone, they may not be in the cache.
+	 */
+	if (list != fc_lru_list(e) || fc->fc_list[list].l_tail != idx) {
+		if (list != -1)
+			fc_list_remove(fc, list, idx);
+		fc_list_append(fc, fc_lru_list(e), idx);
+	}
+}
+
+void
+flowcache_expire(struct flowcache *fc, uint64_t now)
+{
+	if (now < fc->fc_now)
+		now = fc->fc_now;
+	fc->fc_now = now;
+	while (fc_expire_one(fc, now))
+		continue;
+}
+
+void
+flowcache_flush(struct flowcache *fc, enum flow_end reason)
+{
+	/* fs_ended is indexed by reason: keep a bad one in range. */
+	if (reason < FLOW_END_IDLE || reason >= FLOW_END_MAX)
+		reason = FLOW_END_FORCED;
+	while (fc->fc_list[FCL_BORN].l_head != FC_NIL)
+		fc_end(fc, fc->fc_list[FCL_BORN].l_head, reason);
+}
+
+uint64_t
+flowcache_next_expiry(const struct flowcache *fc)
+{
+	uint64_t when;
+	enum flow_end reason;
+
+	(void)fc_next_due(fc, &when, &reason);
+	return (when);
+}
+
+const struct fc_stats *
+flowcache_stats(const struct flowcache *fc)
+{
+	return (&fc->fc_stats);
+}
+
+/*
+ * The high and low halves of the 128-bit product, folded.  Written with
+ * 32-bit halves so that it needs no compiler extension.
+ */
+static uint64_t
+fc_mum(uint64_t a, uint64_t b)
+{
+	uint64_t ah, al, bh, bl, hl, lh, ll, mid, hi, lo;
+
+	ah = a >> 32;
+	al = a & UINT32_MAX;
+	bh = b >> 32;
+	bl = b & UINT32_MAX;
+	ll = al * bl;
+	hl = ah * bl;
+	lh = al * bh;
+	mid = (ll >> 32) + (hl & UINT32_MAX) + (lh & UINT32_MAX);
+	lo = (ll & UINT32_MAX) | mid << 32;
+	hi = ah * bh + (hl >> 32) + (lh >> 32) + (mid >> 32);
+	return (hi ^ lo);
+}
+
+/*
+ * Keyed hash of the six key words.  Each pair is multiplied after mixing
+ * in its own seed words, so which keys collide depends on the seed, not
+ * on anything a sender of packets can see.
+ */
+static uint64_t
+fc_hash(const struct flowcache *fc, const uint64_t *w)
+{
+	const uint64_t *k = fc->fc_k;
+	uint64_t a, b, c;
+
+	a = fc_mum(w[0] ^ k[0], w[1] ^ k[1]);
+	b = fc_mum(w[2] ^ k[2], w[3] ^ k[3]);
+	c = fc_mum(w[4] ^ k[4], w[5] ^ k[5]);
+	return (fc_mum(a ^ k[6], b ^ c ^ k[7]));
+}
+
+static uint32_t
+fc_lookup(const struct flowcache *fc, uint32_t b, const uint64_t *w)
+{
+	uint64_t x[KEY_WORDS];
+	uint32_t idx;
+
+	for (idx = fc->fc_bucket[b]; idx != FC_NIL;
+	    idx = fc->fc_pool[idx].e_hnext) {
+		memcpy(x, &fc->fc_pool[idx].e_key, sizeof(x));
+		if (((x[0] ^ w[0]) | (x[1] ^ w[1]) | (x[2] ^ w[2]) |
+		    (x[3] ^ w[3]) | (x[4] ^ w[4]) | (x[5] ^ w[5])) == 0)
+			return (idx);
+	}
+	return (FC_NIL);
+}
+
+static void
+fc_list_append(struct flowcache *fc, int list, uint32_t idx)
+{
+	struct fc_list *l = &fc->fc_list[list];
+	struct fc_link *k = fc->fc_link[list == FCL_BORN ? LINK_BORN : LINK_LRU];
+
+	k[idx].k_prev = l->l_tail;
+	k[idx].k_next = FC_NIL;
+	if (l->l_tail == FC_NIL)
+		l->l_head = idx;
+	else
+		k[l->l_tail].k_next = idx;
+	l->l_tail = idx;
+}
+
+static void
+fc_list_remove(struct flowcache *fc, int list, uint32_t idx)
+{
+	struct fc_list *l = &fc->fc_list[list];
+	struct fc_link *k = fc->fc_link[list == FCL_BORN ? LINK_BORN : LINK_LRU];
+
+	if (k[idx].k_prev == FC_NIL)
+		l->l_head = k[idx].k_next;
+	else
+		k[k[idx].k_prev].k_next = k[idx].k_next;
+	if (k[idx].k_next == FC_NIL)
+		l->l_tail = k[idx].k_prev;
+	else
+		k[k[idx].k_next].k_prev = k[idx].k_prev;
+}
+
+/* Saturating, so that hostile timestamps cannot wrap a deadline. */
+static uint64_t
+fc_add(uint64_t t, uint64_t ms)
+{
+	return (t > UINT64_MAX - ms ? UINT64_MAX : t + ms);
+}
+
+static uint64_t
+fc_last(const struct fc_entry *e)
+{
+	return (e->e_first + e->e_lastoff);
+}
+
+/* The LRU list a flow belongs on: ending once it has seen FIN or RST. */
+static int
+fc_lru_list(const struct fc_entry *e)
+{
+	if ((e->e_pf >> PF_SHIFT & (TH_FIN | TH_RST)) != 0)
+		return (FCL_ENDING);
+	return (FCL_IDLE);
+}
+
+/*
+ * When the head of a list is due, and why; UINT64_MAX for an empty list.
+ * On the ending list an inactive timeout shorter than tcpend still wins,
+ * as it does for any flow.
+ */
+static uint64_t
+fc_head_deadline(const struct flowcache *fc, int list, enum flow_end *reason)
+{
+	const struct fc_entry *e;
+	uint32_t idx;
+
+	if ((idx = fc->fc_list[list].l_head) == FC_NIL)
+		return (UINT64_MAX);
+	e = &fc->fc_pool[idx];
+	if (list == FCL_BORN) {
+		*reason = FLOW_END_ACTIVE;
+		return (fc_add(e->e_first, fc->fc_active));
+	}
+	if (list == FCL_ENDING && fc->fc_tcpend <= fc->fc_inactive) {
+		*reason = FLOW_END_EOF;
+		return (fc_add(fc_last(e), fc->fc_tcpend));
+	}
+	*reason = FLOW_END_IDLE;
+	return (fc_add(fc_last(e), fc->fc_inactive));
+}
+
+/*
+ * One flow's earliest deadline and its reason.  Ties go the way
+ * fc_next_due() breaks them: the end of the flow (EOF, IDLE) before
+ * ACTIVE.
+ */
+static uint64_t
+fc_deadline(const struct flowcache *fc, const struct fc_entry *e,
+    enum flow_end *reason)
+{
+	uint64_t d, t;
+
+	*reason = FLOW_END_IDLE;
+	d = fc_add(fc_last(e), fc->fc_inactive);
+	if (fc_lru_list(e) == FCL_ENDING && fc->fc_tcpend <= fc->fc_inactive) {
+		*reason = FLOW_END_EOF;
+		d = fc_add(fc_last(e), fc->fc_tcpend);
+	}
+	t = fc_add(e->e_first, fc->fc_active);
+	if (t < d) {
+		*reason = FLOW_END_ACTIVE;
+		d = t;
+	}
+	return (d);
+}
+
+/*
+ * The list whose head has the earliest deadline, ties going to the lower
+ * FCL_*, or -1 when the cache is empty.  Each list is sorted by its own
+ * deadline, so the earliest head is the earliest deadline of all: flows
+ * leave in deadline order, each for the reason that came first.
+ */
+static int
+fc_next_due(const struct flowcache *fc, uint64_t *when,
+    enum flow_end *reason)
+{
+	enum flow_end r;
+	uint64_t d;
+	int best, i;
+
+	best = -1;
+	*when = UINT64_MAX;
+	for (i = 0; i < FCL_MAX; i++) {
+		if (fc->fc_list[i].l_head == FC_NIL)
+			continue;
+		d = fc_head_deadline(fc, i, &r);
+		if (best == -1 || d < *when) {
+			best = i;
+			*when = d;
+			*reason = r;
+		}
+	}
+	return (best);
+}
+
+static int
+fc_expire_one(struct flowcache *fc, uint64_t now)
+{
+	enum flow_end reason;
+	uint64_t when;
+	int list;
+
+	if ((list = fc_next_due(fc, &when, &reason)) == -1 || when > now)
+		return (0);
+	fc_end(fc, fc->fc_list[list].l_head, reason);
+	return (1);
+}
+
+/*
+ * Unlink and free the entry, then emit it: the callback sees a cache
+ * that is already consistent, though it must still not call into it.
+ */
+static void
+fc_end(struct flowcache *fc, uint32_t idx, enum flow_end reason)
+{
+	uint64_t w[KEY_WORDS];
+	struct fc_entry *e = &fc->fc_pool[idx];
+	struct flow f;
+	uint32_t *pp;
+
+	f.f_key = e->e_key;
+	f.f_packets = e->e_pf & PF_PACKETS;
+	f.f_octets = e->e_octets;
+	f.f_first = e->e_first;
+	f.f_last = fc_last(e);
+	f.f_tcpflags = (uint8_t)(e->e_pf >> PF_SHIFT);
+
+	memcpy(w, &e->e_key, sizeof(w));
+	pp = &fc->fc_bucket[(uint32_t)fc_hash(fc, w) & fc->fc_mask];
+	while (*pp != idx)
+		pp = &fc->fc_pool[*pp].e_hnext;
+	*pp = e->e_hnext;
+	fc_list_remove(fc, fc_lru_list(e), idx);
+	fc_list_remove(fc, FCL_BORN, idx);
+	e->e_hnext = fc->fc_free;
+	fc->fc_free = idx;
+
+	fc->fc_stats.fs_active--;
+	fc->fc_stats.fs_ended[reason]++;
+	fc->fc_emit(&f, reason, fc->fc_arg);
+}
+
+/*
+ * A zeroed entry for the key in bucket b, on the creation list only.  A
+ * full cache first ends whatever its timers already made due; only when
+ * nothing is due does the least recently updated flow go, as RESOURCES.
+ */
+static uint32_t
+fc_new(struct flowcache *fc, const uint64_t *w, uint32_t b, uint64_t now)
+{
+	struct fc_entry *e;
+	uint32_t idle, ending, idx;
+
+	if (fc->fc_free == FC_NIL && fc->fc_used == fc->fc_max &&
+	    !fc_expire_one(fc, now)) {
+		idle = fc->fc_list[FCL_IDLE].l_head;
+		ending = fc->fc_list[FCL_ENDING].l_head;
+		if (idle == FC_NIL || (ending != FC_NIL &&
+		    fc_last(&fc->fc_pool[ending]) <
+		    fc_last(&fc->fc_pool[idle])))
+			idle = ending;
+		fc_end(fc, idle, FLOW_END_RESOURCES);
+	}
+	if (fc->fc_free != FC_NIL) {
+		idx = fc->fc_free;
+		fc->fc_free = fc->fc_pool[idx].e_hnext;
+	} else
+		idx = ++fc->fc_used;
+
+	e = &fc->fc_pool[idx];
+	memset(e, 0, sizeof(*e));
+	memcpy(&e->e_key, w, sizeof(e->e_key));
+	e->e_first = now;
+	e->e_hnext = fc->fc_bucket[b];
+	fc->fc_bucket[b] = idx;
+	fc_list_append(fc, FCL_BORN, idx);
+
+	fc->fc_stats.fs_created++;
+	if (++fc->fc_stats.fs_active > fc->fc_stats.fs_peak)
+		fc->fc_stats.fs_peak = fc->fc_stats.fs_active;
+	return (idx);
+}

@@ -1,0 +1,744 @@
+/*-
+ * Copyright (c) 2026 The flowprobe authors.
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Unit tests of the flow cache: counters, each end reason through both
+ * expire and update, eviction, flush, deadlines and statistics.  Time is
+ * a plain number the tests pass in, so every case is exact.  A recording
+ * callback keeps what the cache emits.
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <atf-c.h>
+
+#include "flowprobe.h"
+
+#define TH_FIN		0x01
+#define TH_SYN		0x02
+#define TH_RST		0x04
+#define TH_ACK		0x10
+
+#define INACTIVE	15000
+#define ACTIVE		60000
+#define TCPEND		2000
+#define T0		UINT64_C(1700000000000)
+#define REC_MAX		64
+
+struct rec {
+	struct flow	 r_flow[REC_MAX];
+	enum flow_end	 r_reason[REC_MAX];
+	size_t		 r_n;		/* records kept, at most REC_MAX */
+	uint64_t	 r_total;	/* records emitted */
+	uint64_t	 r_packets;
+	uint64_t	 r_octets;
+};
+
+static void	 record(const struct flow *, enum flow_end, void *);
+static struct flowcache *mkcache(uint32_t, struct rec *);
+static void	 mkpkt(struct fp_pkt *, uint32_t, uint32_t, uint8_t);
+static uint32_t	 flow_id(const struct flow *);
+
+static void
+record(const struct flow *f, enum flow_end reason, void *arg)
+{
+	struct rec *r = arg;
+
+	if (r->r_n < REC_MAX) {
+		r->r_flow[r->r_n] = *f;
+		r->r_reason[r->r_n] = reason;
+		r->r_n++;
+	}
+	r->r_total++;
+	r->r_packets += f->f_packets;
+	r->r_octets += f->f_octets;
+}
+
+static struct flowcache *
+mkcache(uint32_t maxflows, struct rec *r)
+{
+	struct fc_conf conf;
+	struct flowcache *fc;
+
+	memset(r, 0, sizeof(*r));
+	memset(&conf, 0, sizeof(conf));
+	conf.fc_maxflows = maxflows;
+	conf.fc_inactive = INACTIVE;
+	conf.fc_active = ACTIVE;
+	conf.fc_tcpend = TCPEND;
+	conf.fc_seed[0] = UINT64_C(0x0123456789abcdef);
+	conf.fc_seed[1] = UINT64_C(0xfedcba9876543210);
+	fc = flowcache_create(&conf, record, r);
+	ATF_REQUIRE(fc != NULL);
+	return (fc);
+}
+
+/* A TCP packet of flow number id: 10.x.x.x:id -> 192.0.2.1:80. */
+static void
+mkpkt(struct fp_pkt *p, uint32_t id, uint32_t octets, uint8_t flags)
+{
+	memset(p, 0, sizeof(*p));
+	p->p_key.k_src[0] = 10;
+	p->p_key.k_src[1] = (uint8_t)(id >> 16);
+	p->p_key.k_src[2] = (uint8_t)(id >> 8);
+	p->p_key.k_src[3] = (uint8_t)id;
+	p->p_key.k_dst[0] = 192;
+	p->p_key.k_dst[2] = 2;
+	p->p_key.k_dst[3] = 1;
+	p->p_key.k_sport = (uint16_t)(1024 + (id & 0x3fff));
+	p->p_key.k_dport = 80;
+	p->p_key.k_proto = 6;
+	p->p_key.k_ipver = 4;
+	p->p_octets = octets;
+	p->p_tcpflags = flags;
+}
+
+static uint32_t
+flow_id(const struct flow *f)
+{
+	return ((uint32_t)f->f_key.k_src[1] << 16 |
+	    (uint32_t)f->f_key.k_src[2] << 8 | f->f_key.k_src[3]);
+}
+
+ATF_TC_WITHOUT_HEAD(create_rejects_zero);
+ATF_TC_BODY(create_rejects_zero, tc)
+{
+	struct fc_conf conf;
+	struct rec r;
+
+	memset(&conf, 0, sizeof(conf));
+	errno = 0;
+	ATF_CHECK(flowcache_create(&conf, record, &r) == NULL);
+	ATF_CHECK_EQ(errno, EINVAL);
+}
+
+ATF_TC_WITHOUT_HEAD(counters_64bit);
+ATF_TC_BODY(counters_64bit, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+
+	fc = mkcache(16, &r);
+	mkpkt(&p, 1, UINT32_MAX, TH_SYN);
+	flowcache_update(fc, &p, T0);
+	mkpkt(&p, 1, UINT32_MAX, TH_ACK);
+	flowcache_update(fc, &p, T0 + 10);
+	mkpkt(&p, 1, 7, TH_ACK | 0x08);
+	flowcache_update(fc, &p, T0 + 25);
+	ATF_CHECK_EQ(r.r_total, 0);
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_FORCED);
+	ATF_CHECK_EQ(r.r_flow[0].f_packets, 3);
+	ATF_CHECK_EQ(r.r_flow[0].f_octets, 2 * (uint64_t)UINT32_MAX + 7);
+	ATF_CHECK_EQ(r.r_flow[0].f_first, T0);
+	ATF_CHECK_EQ(r.r_flow[0].f_last, T0 + 25);
+	ATF_CHECK_EQ(r.r_flow[0].f_tcpflags, TH_SYN | TH_ACK | 0x08);
+	ATF_CHECK(memcmp(&r.r_flow[0].f_key, &p.p_key, sizeof(p.p_key)) == 0);
+	flowcache_destroy(fc);
+}
+
+ATF_TC_WITHOUT_HEAD(idle_by_expire);
+ATF_TC_BODY(idle_by_expire, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+
+	fc = mkcache(16, &r);
+	mkpkt(&p, 1, 100, 0);
+	flowcache_update(fc, &p, T0);
+	mkpkt(&p, 2, 100, 0);
+	flowcache_update(fc, &p, T0 + 5);
+	flowcache_expire(fc, T0 + INACTIVE - 1);
+	ATF_CHECK_EQ(r.r_total, 0);
+	flowcache_expire(fc, T0 + INACTIVE);
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(flow_id(&r.r_flow[0]), 1);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_IDLE);
+	flowcache_expire(fc, T0 + INACTIVE + 5);
+	ATF_REQUIRE_EQ(r.r_n, 2);
+	ATF_CHECK_EQ(flow_id(&r.r_flow[1]), 2);
+	ATF_CHECK_EQ(r.r_reason[1], FLOW_END_IDLE);
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 0);
+	flowcache_destroy(fc);
+}
+
+ATF_TC_WITHOUT_HEAD(idle_by_update);
+ATF_TC_BODY(idle_by_update, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+
+	fc = mkcache(16, &r);
+	mkpkt(&p, 1, 100, 0);
+	flowcache_update(fc, &p, T0);
+	flowcache_update(fc, &p, T0 + INACTIVE - 1);
+	ATF_CHECK_EQ(r.r_total, 0);
+	flowcache_update(fc, &p, T0 + 2 * INACTIVE - 1);
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_IDLE);
+	ATF_CHECK_EQ(r.r_flow[0].f_packets, 2);
+	ATF_CHECK_EQ(r.r_flow[0].f_last, T0 + INACTIVE - 1);
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_REQUIRE_EQ(r.r_n, 2);
+	ATF_CHECK_EQ(r.r_flow[1].f_packets, 1);
+	ATF_CHECK_EQ(r.r_flow[1].f_first, T0 + 2 * INACTIVE - 1);
+	flowcache_destroy(fc);
+}
+
+ATF_TC_WITHOUT_HEAD(active_by_expire);
+ATF_TC_BODY(active_by_expire, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint64_t t;
+
+	fc = mkcache(16, &r);
+	mkpkt(&p, 1, 100, 0);
+	for (t = T0; t < T0 + ACTIVE; t += 1000) {
+		flowcache_update(fc, &p, t);
+		flowcache_expire(fc, t);
+	}
+	ATF_CHECK_EQ(r.r_total, 0);
+	flowcache_expire(fc, T0 + ACTIVE);
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_ACTIVE);
+	ATF_CHECK_EQ(r.r_flow[0].f_packets, ACTIVE / 1000);
+	ATF_CHECK_EQ(r.r_flow[0].f_last, T0 + ACTIVE - 1000);
+	flowcache_destroy(fc);
+}
+
+ATF_TC_WITHOUT_HEAD(active_by_update);
+ATF_TC_BODY(active_by_update, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint64_t t;
+
+	fc = mkcache(16, &r);
+	mkpkt(&p, 1, 100, 0);
+	for (t = T0; t <= T0 + ACTIVE; t += 1000)
+		flowcache_update(fc, &p, t);
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_ACTIVE);
+	ATF_CHECK_EQ(r.r_flow[0].f_packets, ACTIVE / 1000);
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 1);
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), T0 + ACTIVE + INACTIVE);
+	flowcache_destroy(fc);
+}
+
+/*
+ * Due for two reasons when seen: the deadline that came first names the
+ * end, so the record does not depend on how often the caller expires.
+ */
+ATF_TC_WITHOUT_HEAD(first_deadline_wins);
+ATF_TC_BODY(first_deadline_wins, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint64_t f, t;
+
+	fc = mkcache(16, &r);
+	mkpkt(&p, 1, 100, 0);
+	/* Idle from T0 + 45s - 1 ms, before the active deadline. */
+	for (t = T0; t < T0 + ACTIVE - INACTIVE; t += 10000)
+		flowcache_update(fc, &p, t);
+	flowcache_update(fc, &p, T0 + ACTIVE - INACTIVE - 1);
+	f = T0 + ACTIVE + 1;
+	flowcache_update(fc, &p, f);
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_IDLE);
+
+	/* Busy until after the active deadline, then idle, seen late. */
+	for (t = f + 10000; t < f + ACTIVE; t += 10000)
+		flowcache_update(fc, &p, t);
+	flowcache_update(fc, &p, f + ACTIVE + INACTIVE + 1);
+	ATF_REQUIRE_EQ(r.r_n, 2);
+	ATF_CHECK_EQ(r.r_reason[1], FLOW_END_ACTIVE);
+	ATF_CHECK_EQ(r.r_flow[1].f_packets, ACTIVE / 10000);
+
+	/* The same through expire. */
+	f += ACTIVE + INACTIVE + 1;
+	for (t = f + 10000; t < f + ACTIVE; t += 10000)
+		flowcache_update(fc, &p, t);
+	flowcache_expire(fc, f + 10 * ACTIVE);
+	ATF_REQUIRE_EQ(r.r_n, 3);
+	ATF_CHECK_EQ(r.r_reason[2], FLOW_END_ACTIVE);
+	flowcache_destroy(fc);
+}
+
+ATF_TC_WITHOUT_HEAD(fin_closing_ack);
+ATF_TC_BODY(fin_closing_ack, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+
+	fc = mkcache(16, &r);
+	mkpkt(&p, 1, 60, TH_SYN);
+	flowcache_update(fc, &p, T0);
+	mkpkt(&p, 1, 52, TH_ACK);
+	flowcache_update(fc, &p, T0 + 1);
+	mkpkt(&p, 1, 52, TH_FIN | TH_ACK);
+	flowcache_update(fc, &p, T0 + 100);
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), T0 + 100 + TCPEND);
+	flowcache_expire(fc, T0 + 100 + TCPEND - 1);
+	mkpkt(&p, 1, 52, TH_ACK);
+	flowcache_update(fc, &p, T0 + 100 + TCPEND - 1);
+	flowcache_expire(fc, T0 + 100 + 2 * TCPEND - 2);
+	ATF_CHECK_EQ(r.r_total, 0);
+	flowcache_expire(fc, T0 + 100 + 2 * TCPEND - 1);
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_EOF);
+	ATF_CHECK_EQ(r.r_flow[0].f_packets, 4);
+	ATF_CHECK_EQ(r.r_flow[0].f_octets, 60 + 3 * 52);
+	ATF_CHECK_EQ(r.r_flow[0].f_tcpflags, TH_SYN | TH_ACK | TH_FIN);
+	ATF_CHECK_EQ(r.r_flow[0].f_last, T0 + 100 + TCPEND - 1);
+	flowcache_destroy(fc);
+}
+
+ATF_TC_WITHOUT_HEAD(fin_eof_by_update);
+ATF_TC_BODY(fin_eof_by_update, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+
+	fc = mkcache(16, &r);
+	mkpkt(&p, 1, 52, TH_FIN | TH_ACK);
+	flowcache_update(fc, &p, T0);
+	mkpkt(&p, 1, 52, TH_ACK);
+	flowcache_update(fc, &p, T0 + TCPEND);
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_EOF);
+	ATF_CHECK_EQ(r.r_flow[0].f_packets, 1);
+	/* The stray ACK starts a flow on the idle timer. */
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), T0 + TCPEND + INACTIVE);
+	flowcache_destroy(fc);
+}
+
+ATF_TC_WITHOUT_HEAD(rst);
+ATF_TC_BODY(rst, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+
+	fc = mkcache(16, &r);
+	mkpkt(&p, 1, 60, TH_SYN);
+	flowcache_update(fc, &p, T0);
+	mkpkt(&p, 1, 40, TH_RST);
+	flowcache_update(fc, &p, T0 + 3);
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), T0 + 3 + TCPEND);
+	flowcache_expire(fc, T0 + 3 + TCPEND - 1);
+	ATF_CHECK_EQ(r.r_total, 0);
+	flowcache_expire(fc, T0 + 3 + TCPEND);
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_EOF);
+	ATF_CHECK_EQ(r.r_flow[0].f_packets, 2);
+	ATF_CHECK_EQ(r.r_flow[0].f_tcpflags, TH_SYN | TH_RST);
+	flowcache_destroy(fc);
+}
+
+ATF_TC_WITHOUT_HEAD(syn_reuse_after_fin);
+ATF_TC_BODY(syn_reuse_after_fin, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+
+	fc = mkcache(16, &r);
+	mkpkt(&p, 1, 52, TH_FIN | TH_ACK);
+	flowcache_update(fc, &p, T0);
+	/* A SYN-ACK is the old connection's business, not a new one. */
+	mkpkt(&p, 1, 60, TH_SYN | TH_ACK);
+	flowcache_update(fc, &p, T0 + 1);
+	ATF_CHECK_EQ(r.r_total, 0);
+	mkpkt(&p, 1, 60, TH_SYN);
+	flowcache_update(fc, &p, T0 + 2);
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_EOF);
+	ATF_CHECK_EQ(r.r_flow[0].f_packets, 2);
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_REQUIRE_EQ(r.r_n, 2);
+	ATF_CHECK_EQ(r.r_flow[1].f_packets, 1);
+	ATF_CHECK_EQ(r.r_flow[1].f_tcpflags, TH_SYN);
+	ATF_CHECK_EQ(r.r_flow[1].f_first, T0 + 2);
+	flowcache_destroy(fc);
+}
+
+/* A SYN on a flow without FIN or RST is just another packet. */
+ATF_TC_WITHOUT_HEAD(syn_without_fin_stays);
+ATF_TC_BODY(syn_without_fin_stays, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+
+	fc = mkcache(16, &r);
+	mkpkt(&p, 1, 60, TH_SYN);
+	flowcache_update(fc, &p, T0);
+	flowcache_update(fc, &p, T0 + 1000);
+	ATF_CHECK_EQ(r.r_total, 0);
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_created, 1);
+	flowcache_destroy(fc);
+}
+
+ATF_TC_WITHOUT_HEAD(evict_when_full);
+ATF_TC_BODY(evict_when_full, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint32_t i;
+
+	fc = mkcache(4, &r);
+	for (i = 0; i < 10; i++) {
+		mkpkt(&p, i, 100 + i, 0);
+		flowcache_update(fc, &p, T0 + i);
+		ATF_CHECK(flowcache_stats(fc)->fs_active <= 4);
+	}
+	ATF_REQUIRE_EQ(r.r_n, 6);
+	for (i = 0; i < 6; i++) {
+		ATF_CHECK_EQ(flow_id(&r.r_flow[i]), i);
+		ATF_CHECK_EQ(r.r_reason[i], FLOW_END_RESOURCES);
+	}
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 4);
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_ended[FLOW_END_RESOURCES], 6);
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_CHECK_EQ(r.r_total, 10);
+	ATF_CHECK_EQ(r.r_packets, 10);
+	ATF_CHECK_EQ(r.r_octets, 10 * 100 + 45);
+	flowcache_destroy(fc);
+}
+
+/* Least recently updated goes, not least recently created. */
+ATF_TC_WITHOUT_HEAD(evict_lru);
+ATF_TC_BODY(evict_lru, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint32_t i;
+
+	fc = mkcache(4, &r);
+	for (i = 0; i < 4; i++) {
+		mkpkt(&p, i, 100, 0);
+		flowcache_update(fc, &p, T0 + i);
+	}
+	mkpkt(&p, 0, 100, 0);
+	flowcache_update(fc, &p, T0 + 10);
+	mkpkt(&p, 2, 100, TH_FIN);
+	flowcache_update(fc, &p, T0 + 11);
+	mkpkt(&p, 4, 100, 0);
+	flowcache_update(fc, &p, T0 + 12);
+	mkpkt(&p, 5, 100, 0);
+	flowcache_update(fc, &p, T0 + 13);
+	mkpkt(&p, 6, 100, 0);
+	flowcache_update(fc, &p, T0 + 14);
+	ATF_REQUIRE_EQ(r.r_n, 3);
+	ATF_CHECK_EQ(flow_id(&r.r_flow[0]), 1);
+	ATF_CHECK_EQ(flow_id(&r.r_flow[1]), 3);
+	ATF_CHECK_EQ(flow_id(&r.r_flow[2]), 0);
+	ATF_CHECK_EQ(r.r_reason[2], FLOW_END_RESOURCES);
+	/* Now the flow with the FIN is the least recently updated. */
+	mkpkt(&p, 7, 100, 0);
+	flowcache_update(fc, &p, T0 + 15);
+	ATF_REQUIRE_EQ(r.r_n, 4);
+	ATF_CHECK_EQ(flow_id(&r.r_flow[3]), 2);
+	ATF_CHECK_EQ(r.r_reason[3], FLOW_END_RESOURCES);
+	flowcache_destroy(fc);
+}
+
+/* A full cache ends a flow its timers made due before evicting one. */
+ATF_TC_WITHOUT_HEAD(full_ends_due_first);
+ATF_TC_BODY(full_ends_due_first, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint32_t i;
+
+	fc = mkcache(2, &r);
+	mkpkt(&p, 0, 100, 0);
+	flowcache_update(fc, &p, T0);
+	mkpkt(&p, 1, 100, TH_RST);
+	flowcache_update(fc, &p, T0 + 1000);
+	mkpkt(&p, 0, 100, 0);
+	flowcache_update(fc, &p, T0 + 1001);
+	for (i = 2; i < 4; i++) {
+		mkpkt(&p, i, 100, 0);
+		flowcache_update(fc, &p, T0 + 1000 + TCPEND + i);
+	}
+	ATF_REQUIRE_EQ(r.r_n, 2);
+	ATF_CHECK_EQ(flow_id(&r.r_flow[0]), 1);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_EOF);
+	ATF_CHECK_EQ(flow_id(&r.r_flow[1]), 0);
+	ATF_CHECK_EQ(r.r_reason[1], FLOW_END_RESOURCES);
+	flowcache_destroy(fc);
+}
+
+ATF_TC_WITHOUT_HEAD(flush_creation_order);
+ATF_TC_BODY(flush_creation_order, tc)
+{
+	static const uint32_t ids[] = { 7, 3, 9, 1 };
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	size_t i;
+
+	fc = mkcache(16, &r);
+	for (i = 0; i < 4; i++) {
+		mkpkt(&p, ids[i], 100, i == 2 ? TH_FIN : 0);
+		flowcache_update(fc, &p, T0 + i);
+	}
+	mkpkt(&p, 7, 100, 0);
+	flowcache_update(fc, &p, T0 + 10);
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_REQUIRE_EQ(r.r_n, 4);
+	for (i = 0; i < 4; i++) {
+		ATF_CHECK_EQ(flow_id(&r.r_flow[i]), ids[i]);
+		ATF_CHECK_EQ(r.r_reason[i], FLOW_END_FORCED);
+	}
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 0);
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_ended[FLOW_END_FORCED], 4);
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), UINT64_MAX);
+	/* Still usable afterwards. */
+	flowcache_update(fc, &p, T0 + 20);
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 1);
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_CHECK_EQ(r.r_total, 5);
+	flowcache_destroy(fc);
+}
+
+ATF_TC_WITHOUT_HEAD(next_expiry);
+ATF_TC_BODY(next_expiry, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint64_t t;
+
+	fc = mkcache(16, &r);
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), UINT64_MAX);
+	mkpkt(&p, 1, 100, 0);
+	flowcache_update(fc, &p, T0);
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), T0 + INACTIVE);
+	flowcache_update(fc, &p, T0 + 5000);
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), T0 + 5000 + INACTIVE);
+	mkpkt(&p, 2, 100, TH_FIN);
+	flowcache_update(fc, &p, T0 + 6000);
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), T0 + 6000 + TCPEND);
+	flowcache_expire(fc, T0 + 6000 + TCPEND);
+	ATF_CHECK_EQ(r.r_total, 1);
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), T0 + 5000 + INACTIVE);
+	/* Kept busy, flow 1 comes to its active deadline first. */
+	mkpkt(&p, 1, 100, 0);
+	for (t = T0 + 10000; t < T0 + ACTIVE; t += 10000)
+		flowcache_update(fc, &p, t);
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), T0 + ACTIVE);
+	flowcache_expire(fc, flowcache_next_expiry(fc));
+	ATF_CHECK_EQ(r.r_total, 2);
+	ATF_CHECK_EQ(r.r_reason[1], FLOW_END_ACTIVE);
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), UINT64_MAX);
+	flowcache_destroy(fc);
+}
+
+ATF_TC_WITHOUT_HEAD(stats);
+ATF_TC_BODY(stats, tc)
+{
+	const struct fc_stats *fs;
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint32_t i;
+
+	fc = mkcache(3, &r);
+	fs = flowcache_stats(fc);
+	for (i = 0; i < 5; i++) {
+		mkpkt(&p, i % 2, 100, 0);
+		flowcache_update(fc, &p, T0 + i);
+	}
+	ATF_CHECK_EQ(fs->fs_packets, 5);
+	ATF_CHECK_EQ(fs->fs_created, 2);
+	ATF_CHECK_EQ(fs->fs_active, 2);
+	ATF_CHECK_EQ(fs->fs_peak, 2);
+	for (i = 10; i < 14; i++) {
+		mkpkt(&p, i, 100, 0);
+		flowcache_update(fc, &p, T0 + i);
+	}
+	ATF_CHECK_EQ(fs->fs_packets, 9);
+	ATF_CHECK_EQ(fs->fs_created, 6);
+	ATF_CHECK_EQ(fs->fs_active, 3);
+	ATF_CHECK_EQ(fs->fs_peak, 3);
+	ATF_CHECK_EQ(fs->fs_ended[FLOW_END_RESOURCES], 3);
+	flowcache_expire(fc, T0 + 13 + INACTIVE);
+	ATF_CHECK_EQ(fs->fs_ended[FLOW_END_IDLE], 3);
+	ATF_CHECK_EQ(fs->fs_active, 0);
+	ATF_CHECK_EQ(fs->fs_peak, 3);
+	ATF_CHECK_EQ(r.r_total, 6);
+	flowcache_destroy(fc);
+}
+
+/* Keys equal but for one field each are different flows. */
+ATF_TC_WITHOUT_HEAD(distinct_keys);
+ATF_TC_BODY(distinct_keys, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p[7];
+	struct rec r;
+	size_t i;
+
+	fc = mkcache(16, &r);
+	for (i = 0; i < 7; i++)
+		mkpkt(&p[i], 1, 100, 0);
+	p[1].p_key.k_vlan = 1;
+	p[2].p_key.k_ifindex = 1;
+	p[3].p_key.k_tos = 1;
+	p[4].p_key.k_ipver = 6;
+	p[5].p_key.k_proto = 17;
+	p[6].p_key.k_dst[15] = 1;
+	for (i = 0; i < 7; i++) {
+		flowcache_update(fc, &p[i], T0);
+		flowcache_update(fc, &p[i], T0 + 1);
+	}
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_created, 7);
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 7);
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_REQUIRE_EQ(r.r_n, 7);
+	for (i = 0; i < 7; i++) {
+		ATF_CHECK_EQ(r.r_flow[i].f_packets, 2);
+		ATF_CHECK(memcmp(&r.r_flow[i].f_key, &p[i].p_key,
+		    sizeof(p[i].p_key)) == 0);
+	}
+	flowcache_destroy(fc);
+}
+
+/* A clock that steps back is held at the latest time seen. */
+ATF_TC_WITHOUT_HEAD(clock_clamped);
+ATF_TC_BODY(clock_clamped, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+
+	fc = mkcache(16, &r);
+	mkpkt(&p, 1, 100, 0);
+	flowcache_update(fc, &p, T0 + 5000);
+	flowcache_update(fc, &p, T0);
+	flowcache_expire(fc, T0);
+	ATF_CHECK_EQ(r.r_total, 0);
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(r.r_flow[0].f_first, T0 + 5000);
+	ATF_CHECK_EQ(r.r_flow[0].f_last, T0 + 5000);
+	ATF_CHECK_EQ(r.r_flow[0].f_packets, 2);
+	flowcache_destroy(fc);
+}
+
+/* 100k flows through 1000 slots: nothing is lost or counted twice. */
+ATF_TC_WITHOUT_HEAD(churn_conserves);
+ATF_TC_BODY(churn_conserves, tc)
+{
+	const struct fc_stats *fs;
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint64_t packets, octets, t, x;
+	uint32_t i, id, octs;
+	uint8_t flags;
+	size_t k;
+
+	fc = mkcache(1000, &r);
+	fs = flowcache_stats(fc);
+	packets = octets = 0;
+	x = 88172645463325252ULL;
+	t = T0;
+	for (i = 0; i < 400000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* Recent ids come back often, so flows get several packets. */
+		id = i / 4 + 1 > 2000 ? (uint32_t)(i / 4 + 1 - x % 2000) :
+		    (uint32_t)(x % (i / 4 + 1));
+		id %= 100000;
+		/* A few elephants live until their active timeout. */
+		if (x % 16 == 0)
+			id = 100000 + (uint32_t)(x >> 8) % 4;
+		octs = (uint32_t)(x >> 40) | 1;
+		flags = (x >> 20) % 50 == 0 ? TH_FIN : (x >> 20) % 97 == 0 ?
+		    TH_SYN : TH_ACK;
+		mkpkt(&p, id, octs, flags);
+		t += x % 20;
+		flowcache_update(fc, &p, t);
+		packets++;
+		octets += octs;
+		if (i % 1000 == 0)
+			flowcache_expire(fc, t);
+		ATF_REQUIRE(fs->fs_active <= 1000);
+	}
+	ATF_CHECK(fs->fs_created >= 100000);
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_CHECK_EQ(fs->fs_active, 0);
+	ATF_CHECK_EQ(fs->fs_peak, 1000);
+	ATF_CHECK_EQ(fs->fs_packets, packets);
+	ATF_CHECK_EQ(r.r_packets, packets);
+	ATF_CHECK_EQ(r.r_octets, octets);
+	ATF_CHECK_EQ(r.r_total, fs->fs_created);
+	x = 0;
+	for (k = 0; k < FLOW_END_MAX; k++)
+		x += fs->fs_ended[k];
+	ATF_CHECK_EQ(x, fs->fs_created);
+	ATF_CHECK(fs->fs_ended[FLOW_END_RESOURCES] > 0);
+	ATF_CHECK(fs->fs_ended[FLOW_END_EOF] > 0);
+	ATF_CHECK(fs->fs_ended[FLOW_END_IDLE] > 0);
+	ATF_CHECK(fs->fs_ended[FLOW_END_ACTIVE] > 0);
+	flowcache_destroy(fc);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, create_rejects_zero);
+	ATF_TP_ADD_TC(tp, counters_64bit);
+	ATF_TP_ADD_TC(tp, idle_by_expire);
+	ATF_TP_ADD_TC(tp, idle_by_update);
+	ATF_TP_ADD_TC(tp, active_by_expire);
+	ATF_TP_ADD_TC(tp, active_by_update);
+	ATF_TP_ADD_TC(tp, first_deadline_wins);
+	ATF_TP_ADD_TC(tp, fin_closing_ack);
+	ATF_TP_ADD_TC(tp, fin_eof_by_update);
+	ATF_TP_ADD_TC(tp, rst);
+	ATF_TP_ADD_TC(tp, syn_reuse_after_fin);
+	ATF_TP_ADD_TC(tp, syn_without_fin_stays);
+	ATF_TP_ADD_TC(tp, evict_when_full);
+	ATF_TP_ADD_TC(tp, evict_lru);
+	ATF_TP_ADD_TC(tp, full_ends_due_first);
+	ATF_TP_ADD_TC(tp, flush_creation_order);
+	ATF_TP_ADD_TC(tp, next_expiry);
+	ATF_TP_ADD_TC(tp, stats);
+	ATF_TP_ADD_TC(tp, distinct_keys);
+	ATF_TP_ADD_TC(tp, clock_clamped);
+	ATF_TP_ADD_TC(tp, churn_conserves);
+	return (atf_no_error());
+}
