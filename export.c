@@ -567,7 +567,7 @@ ex_flow_v5(struct exporter *ex, const struct flow *f, uint64_t now)
 	if (k->k_ipver == 6) {
 		ex->ex_stats.es_unexportable++;
 		if (!ex->ex_warned6) {
-			warnx("NetFlow v5 cannot carry IPv6 flows; "
+			log_warnx("NetFlow v5 cannot carry IPv6 flows; "
 			    "use -V 9 or -V 10");
 			ex->ex_warned6 = 1;
 		}
@@ -957,7 +957,7 @@ collector_send(const uint8_t *buf, size_t len, void *arg)
 		if (n == (ssize_t)len && tries == 0) {
 			c->c_sent++;
 			if (c->c_failing) {
-				warnx("collector %s: sending again", c->c_name);
+				log_warnx("collector %s: sending again", c->c_name);
 				c->c_failing = 0;
 			}
 			continue;
@@ -966,12 +966,12 @@ collector_send(const uint8_t *buf, size_t len, void *arg)
 		rv = -1;
 		if (!c->c_failing) {
 			if (n == -1)
-				warn("collector %s", c->c_name);
+				log_warn("collector %s", c->c_name);
 			else if (tries != 0)
-				warnx("collector %s: %s", c->c_name,
+				log_warnx("collector %s: %s", c->c_name,
 				    strerror(ECONNREFUSED));
 			else
-				warnx("collector %s: short send", c->c_name);
+				log_warnx("collector %s: short send", c->c_name);
 			c->c_failing = 1;
 		}
 	}
@@ -979,17 +979,23 @@ collector_send(const uint8_t *buf, size_t len, void *arg)
 }
 
 void
-collector_summary(const struct collectors *cs, FILE *fp)
+collector_summary(const struct collectors *cs)
 {
 	const struct collector *c;
 	int i;
 
 	for (i = 0; i < cs->cs_count; i++) {
 		c = cs->cs_list[i];
-		fprintf(fp, "flowprobe: collector %s: %" PRIu64
-		    " datagrams sent, %" PRIu64 " failed\n", c->c_name,
-		    c->c_sent, c->c_failed);
+		log_info("collector %s: %" PRIu64 " datagrams sent, %" PRIu64
+		    " failed", c->c_name, c->c_sent, c->c_failed);
 	}
+}
+
+/* For the sandbox, which limits each socket to sending. */
+int
+collector_fd(const struct collectors *cs, int i)
+{
+	return (i < cs->cs_count ? cs->cs_list[i]->c_fd : -1);
 }
 
 uint64_t

@@ -191,8 +191,21 @@ struct collectors {
 int		 collector_add(struct collectors *, const char *, char *,
 		    size_t);
 int		 collector_send(const uint8_t *, size_t, void *);
-void		 collector_summary(const struct collectors *, FILE *);
+void		 collector_summary(const struct collectors *);
+int		 collector_fd(const struct collectors *, int);
 uint64_t	 collector_failures(const struct collectors *);
 void		 collector_close_all(struct collectors *);
+
+/* sandbox.c */
+int		 sandbox_enter(const struct collectors *, char *, size_t);
+
+/* log.c */
+void		 log_syslog(void);
+void		 log_warn(const char *, ...)
+		    __attribute__((__format__(__printf__, 1, 2)));
+void		 log_warnx(const char *, ...)
+		    __attribute__((__format__(__printf__, 1, 2)));
+void		 log_info(const char *, ...)
+		    __attribute__((__format__(__printf__, 1, 2)));
 
 #endif /* !FLOWPROBE_H */
