@@ -19,13 +19,14 @@ ALL_CFLAGS =	-std=c11 -D_DEFAULT_SOURCE $(WARNFLAGS) $(CFLAGS) -I.
 LDFLAGS =
 LDLIBS =
 
-LIBOBJS =	decode.o export.o flowcache.o pcapfile.o
+LIBOBJS =	capture_bpf.o capture_tpacket.o decode.o export.o filter.o \
+		flowcache.o log.o pcapfile.o sandbox.o zbuf.o
 LIB =		libflowprobe.a
-HDRS =		flowprobe.h
+HDRS =		capture.h flowprobe.h
 
-TEST_C =	tests/decode_test tests/export_test tests/flowcache_test \
-		tests/pcapfile_test
-TEST_SH =	tests/cli_test tests/e2e_test tests/pcaps_test
+TEST_C =	tests/decode_test tests/export_test tests/filter_test \
+		tests/flowcache_test tests/pcapfile_test tests/zbuf_test
+TEST_SH =	tests/cli_test tests/e2e_test tests/live_test tests/pcaps_test
 TEST_HELPERS =	tests/mkpcap
 
 all: flowprobe
@@ -57,6 +58,10 @@ tests/export_test: tests/export_test.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
 	    tests/export_test.c $(LIB) $(ATF_LIBS)
 
+tests/filter_test: tests/filter_test.c $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
+	    tests/filter_test.c $(LIB) $(ATF_LIBS)
+
 tests/flowcache_test: tests/flowcache_test.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
 	    tests/flowcache_test.c $(LIB) $(ATF_LIBS)
@@ -64,6 +69,12 @@ tests/flowcache_test: tests/flowcache_test.c $(LIB)
 tests/pcapfile_test: tests/pcapfile_test.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
 	    tests/pcapfile_test.c $(LIB) $(ATF_LIBS)
+
+# The zero-copy consumer against a user-space model of the FreeBSD
+# kernel side; its stress case starts a thread for the "kernel".
+tests/zbuf_test: tests/zbuf_test.c tests/zbuf_model.c tests/zbuf_model.h $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
+	    tests/zbuf_test.c tests/zbuf_model.c $(LIB) $(ATF_LIBS) -lpthread
 
 tests/mkpcap: tests/mkpcap.c
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ tests/mkpcap.c

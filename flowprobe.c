@@ -18,13 +18,21 @@
  * flowprobe meters the flows in captured packets and exports them as
  * NetFlow v5, v9 or IPFIX to UDP collectors, or prints them.  This file
  * owns main(): the command line, the order in which the stages are set
- * up, the packet loop that drives capture -> decode -> cache -> export,
- * the signal flags, the summary and the exit status.
+ * up and locked down, the loops that drive capture -> decode -> cache ->
+ * export (one for a savefile, one for a live interface), the signal
+ * flags, the daemon's pidfile, the summary and the exit status.
  */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <net/if.h>
 
 #include <errno.h>
 #include <err.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -32,9 +40,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "flowprobe.h"
+#include "capture.h"
 
 #define DEFAULT_MAXFLOWS	131072
 #define MAX_MAXFLOWS		(64 * 1024 * 1024)
@@ -46,23 +56,45 @@
 #define DEFAULT_TMPL_SECONDS	600
 #define DEFAULT_TMPL_COUNT	20
 #define MAX_TIMEOUT		(7 * 24 * 3600)
+#define MAX_WINDOW		(366 * 24 * 3600)
+#define PIDFILE_FMT		"/var/run/flowprobe.%s.pid"
 
-/* How often, on the capture's clock, flows are checked for expiry. */
-#define TICK_MS			1000
+/* How often flows are checked for expiry, on the capture's clock. */
+#define TICK_MS			100
+/* Longest sleep in poll(2): signals and windows are noticed this fast. */
+#define POLL_MS			250
+/*
+ * Live packets reach us up to a buffer timeout after they were stamped:
+ * the cache's clock runs this far behind the wall clock, so that packet
+ * times still arrive in order.
+ */
+#define LIVE_LAG_MS		300
+/* At the end, wait this long, at most 3 times, for the last buffers. */
+#define DRAIN_MS		200
 
 struct decode_stats {
 	uint64_t	 ds_read;
 	uint64_t	 ds_result[DECODE_UNSUPPORTED + 1];
 };
 
-/* What the cache's emit callback needs to hand a flow on. */
-struct sink {
-	struct exporter	*sk_exporter;	/* NULL: print flows instead */
-	FILE		*sk_out;
-	uint64_t	 sk_now;
+/* Everything one run owns, set up by main() and driven by a loop. */
+struct probe {
+	struct fc_conf		 pr_fcc;
+	struct export_conf	 pr_ecc;
+	struct collectors	 pr_cs;
+	struct flowcache	*pr_fc;
+	struct exporter		*pr_ex;		/* NULL: print flows */
+	struct capture		*pr_cap;	/* NULL: reading a file */
+	const char		*pr_ifname;
+	uint32_t		 pr_ifindex;	/* exported input interface */
+	int			 pr_linktype;
+	uint64_t		 pr_now;	/* never runs backwards */
+	uint64_t		 pr_maxpackets;	/* -c; 0: no limit */
+	struct decode_stats	 pr_ds;
 };
 
 static volatile sig_atomic_t quit;
+static volatile sig_atomic_t report;
 
 static void	 usage(void) __attribute__((__noreturn__));
 static void	 usage_error(const char *, ...)
@@ -71,25 +103,34 @@ static long long parse_number(const char *, long long, long long,
 		    const char *);
 static void	 parse_timeouts(char *, struct fc_conf *, struct export_conf *);
 static void	 parse_template(char *, struct export_conf *);
+static void	 parse_interface(char *, struct probe *);
 static void	 add_collector(struct collectors *, const char *);
+static void	 load_filter(const char *, struct capture_conf *, uint32_t);
+static void	 open_capture(struct probe *, const struct capture_conf *);
+static int	 open_pidfile(const char *);
 static void	 on_signal(int);
+static void	 on_report(int);
+static uint64_t	 wallclock_ms(void);
 static void	 emit_flow(const struct flow *, enum flow_end, void *);
-static int	 run_file(const char *, struct flowcache **,
-		    const struct fc_conf *, const struct export_conf *,
-		    struct collectors *, struct sink *, struct decode_stats *);
-static void	 print_summary(const struct decode_stats *,
-		    const struct flowcache *, const struct exporter *,
-		    const struct collectors *);
+static void	 meter_frame(struct probe *, const struct fp_frame *);
+static void	 on_frame(const struct fp_frame *, void *);
+static void	 tick(struct probe *);
+static void	 finish(struct probe *);
+static int	 run_file(struct probe *, const char *);
+static int	 run_live(struct probe *, uint32_t);
+static void	 print_summary(const struct probe *);
 
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: flowprobe [-q] [-E domain] [-m maxflows] "
-	    "[-n collector[:port]]\n"
-	    "                 [-T seconds[:datagrams]] "
-	    "[-t name=seconds[,...]] [-V version]\n"
-	    "                 -r file\n");
+	    "usage: flowprobe [-Dpq] [-c count] [-E domain] [-F filterfile] "
+	    "[-m maxflows]\n"
+	    "                 [-n collector[:port]] [-s snaplen] "
+	    "[-T seconds[:datagrams]]\n"
+	    "                 [-t name=seconds[,...]] [-V version] "
+	    "[-w seconds]\n"
+	    "                 -i [ifindex:]interface | -r file\n");
 	exit(EX_USAGE);
 }
 
@@ -166,6 +207,26 @@ parse_template(char *arg, struct export_conf *ec)
 	ec->ec_tmpl_ms = parse_number(arg, 1, 86400, "-T seconds") * 1000;
 }
 
+/* -i [ifindex:]interface; without an index, the kernel's. */
+static void
+parse_interface(char *arg, struct probe *pr)
+{
+	char *colon;
+
+	colon = strchr(arg, ':');
+	if (colon != NULL && colon != arg &&
+	    strspn(arg, "0123456789") == (size_t)(colon - arg)) {
+		*colon = '\0';
+		pr->pr_ifindex = parse_number(arg, 0, UINT32_MAX,
+		    "-i ifindex");
+		arg = colon + 1;
+	} else
+		pr->pr_ifindex = 0;
+	if (*arg == '\0' || strlen(arg) >= IF_NAMESIZE)
+		usage_error("-i: \"%s\" is not an interface name", arg);
+	pr->pr_ifname = arg;
+}
+
 static void
 add_collector(struct collectors *cs, const char *spec)
 {
@@ -185,6 +246,68 @@ add_collector(struct collectors *cs, const char *spec)
 	}
 }
 
+/* -F: the program runs in the kernel; it may keep headers only. */
+static void
+load_filter(const char *path, struct capture_conf *cc, uint32_t snaplen)
+{
+	static struct fp_insn insns[CAPTURE_MAXINSNS];
+	char errbuf[512];
+	size_t n;
+
+	if (filter_load(path, insns, CAPTURE_MAXINSNS, &n, errbuf,
+	    sizeof(errbuf)) == -1)
+		errx(errno == EINVAL ? EX_DATAERR : EX_NOINPUT, "%s", errbuf);
+	filter_clamp_snaplen(insns, n, snaplen);
+	cc->cc_filter = insns;
+	cc->cc_filterlen = n;
+}
+
+static void
+open_capture(struct probe *pr, const struct capture_conf *cc)
+{
+	char errbuf[512];
+
+	if ((pr->pr_cap = capture_open(cc, errbuf, sizeof(errbuf))) == NULL) {
+		switch (errno) {
+		case ENXIO:
+		case ENODEV:
+			errx(EX_NOINPUT, "%s", errbuf);
+		case EPERM:
+		case EACCES:
+			errx(EX_NOPERM, "%s", errbuf);
+		default:
+			errx(EX_OSERR, "%s", errbuf);
+		}
+	}
+	pr->pr_linktype = capture_linktype(pr->pr_cap);
+	if (pr->pr_ifindex == 0)
+		pr->pr_ifindex = if_nametoindex(pr->pr_ifname);
+}
+
+/*
+ * A locked pidfile: a second probe on the same interface is refused
+ * rather than left to overwrite the first one's.
+ */
+static int
+open_pidfile(const char *path)
+{
+	struct flock lk;
+	char buf[32];
+	int fd, len;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		err(EX_CANTCREAT, "%s", path);
+	memset(&lk, 0, sizeof(lk));
+	lk.l_type = F_WRLCK;
+	lk.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &lk) == -1)
+		errx(EX_UNAVAILABLE, "%s: another flowprobe holds it", path);
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || write(fd, buf, len) != len)
+		err(EX_IOERR, "%s", path);
+	return (fd);
+}
+
 static void
 on_signal(int sig)
 {
@@ -193,49 +316,107 @@ on_signal(int sig)
 }
 
 static void
+on_report(int sig)
+{
+	(void)sig;
+	report = 1;
+}
+
+static uint64_t
+wallclock_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+static void
 emit_flow(const struct flow *f, enum flow_end reason, void *arg)
 {
-	struct sink *sk = arg;
+	struct probe *pr = arg;
 
-	if (sk->sk_exporter != NULL)
-		export_flow(sk->sk_exporter, f, reason, sk->sk_now);
+	if (pr->pr_ex != NULL)
+		export_flow(pr->pr_ex, f, reason, pr->pr_now);
 	else
-		export_print_flow(sk->sk_out, f, reason);
+		export_print_flow(stdout, f, reason);
+}
+
+/*
+ * One frame, from either loop.  The packets' own times are the flows'
+ * times; one that is earlier than the latest seen counts as the latest,
+ * so the cache's clock never runs backwards.
+ */
+static void
+meter_frame(struct probe *pr, const struct fp_frame *fr)
+{
+	struct fp_pkt pkt;
+	int rc;
+
+	if (fr->fr_time > pr->pr_now)
+		pr->pr_now = fr->fr_time;
+	pr->pr_ds.ds_read++;
+	rc = decode_frame(pr->pr_linktype, fr, pr->pr_ifindex, &pkt);
+	pr->pr_ds.ds_result[rc]++;
+	if (rc == DECODE_OK)
+		flowcache_update(pr->pr_fc, &pkt, pr->pr_now);
+}
+
+static void
+on_frame(const struct fp_frame *fr, void *arg)
+{
+	struct probe *pr = arg;
+
+	if (pr->pr_maxpackets != 0 && pr->pr_ds.ds_read >= pr->pr_maxpackets)
+		return;
+	meter_frame(pr, fr);
+}
+
+static void
+tick(struct probe *pr)
+{
+	flowcache_expire(pr->pr_fc, pr->pr_now);
+	if (pr->pr_ex != NULL)
+		export_tick(pr->pr_ex, pr->pr_now);
+}
+
+/* Every way out: flows whose time ran out end as such, the rest forced. */
+static void
+finish(struct probe *pr)
+{
+	flowcache_expire(pr->pr_fc, pr->pr_now);
+	flowcache_flush(pr->pr_fc, FLOW_END_FORCED);
+	if (pr->pr_ex != NULL)
+		export_flush(pr->pr_ex, pr->pr_now);
 }
 
 /*
  * Meters a savefile.  The packets' clock drives everything, so expiry
- * and every exported time are those of the capture.  The clock never
- * runs backwards: an earlier timestamp counts as the latest seen.
- * Returns 0, or the exit status for a file that could not be read to
- * its end; whatever was read before is metered and exported either way.
+ * and every exported time are those of the capture.  Returns 0, or the
+ * exit status for a file that could not be read to its end; whatever
+ * was read before is metered and exported either way.
  */
 static int
-run_file(const char *path, struct flowcache **fcp, const struct fc_conf *fcc,
-    const struct export_conf *ecc, struct collectors *cs, struct sink *sk,
-    struct decode_stats *ds)
+run_file(struct probe *pr, const char *path)
 {
 	struct pcapfile *pf;
 	struct fp_frame fr;
-	struct fp_pkt pkt;
-	struct flowcache *fc;
 	char errbuf[512];
-	uint64_t now, next_tick;
-	int linktype, rc, status;
+	uint64_t next_tick;
+	int rc, status;
 
 	if ((pf = pcapfile_open(path, errbuf, sizeof(errbuf))) == NULL) {
 		warnx("%s", errbuf);
 		return (errno == EINVAL ? EX_DATAERR : EX_NOINPUT);
 	}
-	linktype = pcapfile_linktype(pf);
-	if ((fc = flowcache_create(fcc, emit_flow, sk)) == NULL)
-		err(EX_OSERR, "flow cache of %u flows", fcc->fc_maxflows);
-	*fcp = fc;
+	pr->pr_linktype = pcapfile_linktype(pf);
 
 	status = 0;
-	now = 0;
 	next_tick = 0;
 	while (quit == 0) {
+		if (pr->pr_maxpackets != 0 &&
+		    pr->pr_ds.ds_read >= pr->pr_maxpackets)
+			break;
 		rc = pcapfile_next(pf, &fr, errbuf, sizeof(errbuf));
 		if (rc == 0)
 			break;
@@ -244,67 +425,144 @@ run_file(const char *path, struct flowcache **fcp, const struct fc_conf *fcc,
 			status = (errno == EINVAL ? EX_DATAERR : EX_IOERR);
 			break;
 		}
-		if (fr.fr_time > now)
-			now = fr.fr_time;
-		sk->sk_now = now;
 		/* The exporter's uptime starts with the capture. */
-		if (cs->cs_count > 0 && sk->sk_exporter == NULL &&
-		    (sk->sk_exporter = export_create(ecc, now, collector_send,
-		    cs)) == NULL)
+		if (pr->pr_cs.cs_count > 0 && pr->pr_ex == NULL &&
+		    (pr->pr_ex = export_create(&pr->pr_ecc, fr.fr_time,
+		    collector_send, &pr->pr_cs)) == NULL)
 			err(EX_SOFTWARE, "exporter");
 		/* Expire first, so records leave in the order they ended. */
-		if (now >= next_tick) {
-			flowcache_expire(fc, now);
-			if (sk->sk_exporter != NULL)
-				export_tick(sk->sk_exporter, now);
-			next_tick = now + TICK_MS;
+		if (fr.fr_time >= next_tick) {
+			if (fr.fr_time > pr->pr_now)
+				pr->pr_now = fr.fr_time;
+			tick(pr);
+			next_tick = pr->pr_now + TICK_MS;
 		}
-		ds->ds_read++;
-		rc = decode_frame(linktype, &fr, 0, &pkt);
-		ds->ds_result[rc]++;
-		if (rc == DECODE_OK)
-			flowcache_update(fc, &pkt, now);
-		else if (rc == DECODE_UNSUPPORTED) {
+		meter_frame(pr, &fr);
+		if (pr->pr_ds.ds_result[DECODE_UNSUPPORTED] != 0) {
 			warnx("%s: link type %d is not supported", path,
-			    linktype);
+			    pr->pr_linktype);
 			status = EX_DATAERR;
 			break;
 		}
 	}
 	pcapfile_close(pf);
+	finish(pr);
+	return (status);
+}
 
-	/* Flows whose time ran out before the last packet end as such. */
-	flowcache_expire(fc, now);
-	flowcache_flush(fc, FLOW_END_FORCED);
-	if (sk->sk_exporter != NULL)
-		export_flush(sk->sk_exporter, now);
+/*
+ * Captures until the window closes, the packet count is reached, a
+ * signal asks, or the interface goes away.  The wall clock drives
+ * expiry between packets, so a quiet link still exports on time.
+ */
+static int
+run_live(struct probe *pr, uint32_t window)
+{
+	struct pollfd pfd;
+	uint64_t end, wall, next_tick;
+	int n, rc, status, timeout, drains;
+
+	wall = wallclock_ms();
+	end = window != 0 ? wall + (uint64_t)window * 1000 : UINT64_MAX;
+	next_tick = 0;
+	status = 0;
+	pfd.fd = capture_fd(pr->pr_cap);
+	for (;;) {
+		if (quit != 0)
+			break;
+		if (report != 0) {
+			report = 0;
+			print_summary(pr);
+		}
+		wall = wallclock_ms();
+		if (wall >= end)
+			break;
+		if (wall - LIVE_LAG_MS > pr->pr_now)
+			pr->pr_now = wall - LIVE_LAG_MS;
+		if (wall >= next_tick) {
+			tick(pr);
+			next_tick = wall + TICK_MS;
+		}
+		timeout = POLL_MS;
+		if (next_tick - wall < (uint64_t)timeout)
+			timeout = (int)(next_tick - wall);
+		if (end - wall < (uint64_t)timeout)
+			timeout = (int)(end - wall);
+		/* A detached bpf(4) reports POLLHUP only when asked. */
+		pfd.events = POLLIN | POLLHUP;
+		pfd.revents = 0;
+		if ((n = poll(&pfd, 1, timeout)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("poll");
+			status = EX_OSERR;
+			break;
+		}
+		if (capture_dispatch(pr->pr_cap, n == 0 ? 0 : pfd.revents,
+		    on_frame, pr) == -1) {
+			if (errno == ENXIO)
+				log_warnx("%s: the interface went away",
+				    pr->pr_ifname);
+			else
+				log_warn("%s: capture", pr->pr_ifname);
+			status = EX_IOERR;
+			break;
+		}
+		if (pr->pr_maxpackets != 0 &&
+		    pr->pr_ds.ds_read >= pr->pr_maxpackets)
+			break;
+	}
+
+	/* What the kernel still holds was seen before the end: meter it. */
+	for (drains = 0; status == 0 && drains < 3; drains++) {
+		if (pr->pr_maxpackets != 0 &&
+		    pr->pr_ds.ds_read >= pr->pr_maxpackets)
+			break;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, DRAIN_MS);
+		rc = capture_dispatch(pr->pr_cap, n <= 0 ? 0 : pfd.revents,
+		    on_frame, pr);
+		if (rc == -1 || (rc == 0 && n <= 0))
+			break;
+	}
+	wall = wallclock_ms();
+	if (wall > pr->pr_now)
+		pr->pr_now = wall;
+	finish(pr);
 	return (status);
 }
 
 static void
-print_summary(const struct decode_stats *ds, const struct flowcache *fc,
-    const struct exporter *ex, const struct collectors *cs)
+print_summary(const struct probe *pr)
 {
+	const struct decode_stats *ds = &pr->pr_ds;
 	const struct fc_stats *fs;
 	const struct export_stats *es;
+	struct capture_stats cst;
 	uint64_t flows;
 	int i;
 
-	fprintf(stderr, "flowprobe: %ju packets read: %ju metered, "
-	    "%ju not IP, %ju truncated, %ju invalid, %ju unsupported\n",
-	    (uintmax_t)ds->ds_read, (uintmax_t)ds->ds_result[DECODE_OK],
+	if (pr->pr_cap != NULL &&
+	    capture_stats(pr->pr_cap, &cst) == 0)
+		log_info("%s on %s: %ju packets received, %ju dropped by the "
+		    "kernel", capture_mode(pr->pr_cap), pr->pr_ifname,
+		    (uintmax_t)cst.cs_received, (uintmax_t)cst.cs_dropped);
+	log_info("%ju packets read: %ju metered, %ju not IP, %ju truncated, "
+	    "%ju invalid, %ju unsupported", (uintmax_t)ds->ds_read,
+	    (uintmax_t)ds->ds_result[DECODE_OK],
 	    (uintmax_t)ds->ds_result[DECODE_NOTIP],
 	    (uintmax_t)ds->ds_result[DECODE_TRUNCATED],
 	    (uintmax_t)ds->ds_result[DECODE_INVALID],
 	    (uintmax_t)ds->ds_result[DECODE_UNSUPPORTED]);
-	if (fc != NULL) {
-		fs = flowcache_stats(fc);
+	if (pr->pr_fc != NULL) {
+		fs = flowcache_stats(pr->pr_fc);
 		flows = 0;
 		for (i = 0; i < FLOW_END_MAX; i++)
 			flows += fs->fs_ended[i];
-		fprintf(stderr, "flowprobe: %ju flows: %ju idle, %ju active, "
-		    "%ju end of flow, %ju forced, %ju evicted; "
-		    "at most %u at once\n", (uintmax_t)flows,
+		log_info("%ju flows: %ju idle, %ju active, %ju end of flow, "
+		    "%ju forced, %ju evicted; at most %u at once",
+		    (uintmax_t)flows,
 		    (uintmax_t)fs->fs_ended[FLOW_END_IDLE],
 		    (uintmax_t)fs->fs_ended[FLOW_END_ACTIVE],
 		    (uintmax_t)fs->fs_ended[FLOW_END_EOF],
@@ -312,59 +570,74 @@ print_summary(const struct decode_stats *ds, const struct flowcache *fc,
 		    (uintmax_t)fs->fs_ended[FLOW_END_RESOURCES],
 		    fs->fs_peak);
 	}
-	if (ex != NULL) {
-		es = export_stats(ex);
-		fprintf(stderr, "flowprobe: %ju records in %ju datagrams, "
-		    "%ju not exportable, %ju send errors\n",
-		    (uintmax_t)es->es_records, (uintmax_t)es->es_datagrams,
+	if (pr->pr_ex != NULL) {
+		es = export_stats(pr->pr_ex);
+		log_info("%ju records in %ju datagrams, %ju not exportable, "
+		    "%ju send errors", (uintmax_t)es->es_records,
+		    (uintmax_t)es->es_datagrams,
 		    (uintmax_t)es->es_unexportable,
 		    (uintmax_t)es->es_senderrors);
-		collector_summary(cs, stderr);
+		collector_summary(&pr->pr_cs);
 	}
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct fc_conf fcc;
-	struct export_conf ecc;
-	struct collectors cs;
-	struct decode_stats ds;
-	struct sink sk;
-	struct flowcache *fc;
+	struct probe pr;
+	struct capture_conf cc;
 	struct sigaction sa;
-	const char *file;
-	int ch, quiet, status;
+	const char *file, *filterfile;
+	char errbuf[512], pidpath[64];
+	uint32_t window;
+	int ch, daemonize, quiet, status, pidfd;
 
-	memset(&fcc, 0, sizeof(fcc));
-	fcc.fc_maxflows = DEFAULT_MAXFLOWS;
-	fcc.fc_inactive = DEFAULT_INACTIVE * 1000;
-	fcc.fc_active = DEFAULT_ACTIVE * 1000;
-	fcc.fc_tcpend = DEFAULT_TCPEND * 1000;
-	memset(&ecc, 0, sizeof(ecc));
-	ecc.ec_version = DEFAULT_VERSION;
-	ecc.ec_domain = (uint32_t)getpid();
-	ecc.ec_tmpl_ms = DEFAULT_TMPL_SECONDS * 1000;
-	ecc.ec_tmpl_count = DEFAULT_TMPL_COUNT;
-	ecc.ec_flush_ms = DEFAULT_FLUSH * 1000;
-	memset(&cs, 0, sizeof(cs));
-	memset(&ds, 0, sizeof(ds));
-	memset(&sk, 0, sizeof(sk));
-	file = NULL;
-	quiet = 0;
+	memset(&pr, 0, sizeof(pr));
+	pr.pr_fcc.fc_maxflows = DEFAULT_MAXFLOWS;
+	pr.pr_fcc.fc_inactive = DEFAULT_INACTIVE * 1000;
+	pr.pr_fcc.fc_active = DEFAULT_ACTIVE * 1000;
+	pr.pr_fcc.fc_tcpend = DEFAULT_TCPEND * 1000;
+	pr.pr_ecc.ec_version = DEFAULT_VERSION;
+	pr.pr_ecc.ec_domain = (uint32_t)getpid();
+	pr.pr_ecc.ec_tmpl_ms = DEFAULT_TMPL_SECONDS * 1000;
+	pr.pr_ecc.ec_tmpl_count = DEFAULT_TMPL_COUNT;
+	pr.pr_ecc.ec_flush_ms = DEFAULT_FLUSH * 1000;
+	memset(&cc, 0, sizeof(cc));
+	cc.cc_promisc = 1;
+	cc.cc_snaplen = CAPTURE_SNAPLEN;
+	file = filterfile = NULL;
+	window = 0;
+	daemonize = quiet = 0;
+	pidfd = -1;
 
-	while ((ch = getopt(argc, argv, "E:m:n:qr:T:t:V:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:DE:F:i:m:n:pqr:s:T:t:V:w:")) != -1) {
 		switch (ch) {
+		case 'c':
+			pr.pr_maxpackets = parse_number(optarg, 1, LLONG_MAX,
+			    "-c");
+			break;
+		case 'D':
+			daemonize = 1;
+			break;
 		case 'E':
-			ecc.ec_domain = parse_number(optarg, 0, UINT32_MAX,
-			    "-E");
+			pr.pr_ecc.ec_domain = parse_number(optarg, 0,
+			    UINT32_MAX, "-E");
+			break;
+		case 'F':
+			filterfile = optarg;
+			break;
+		case 'i':
+			parse_interface(optarg, &pr);
 			break;
 		case 'm':
-			fcc.fc_maxflows = parse_number(optarg, 1,
+			pr.pr_fcc.fc_maxflows = parse_number(optarg, 1,
 			    MAX_MAXFLOWS, "-m");
 			break;
 		case 'n':
-			add_collector(&cs, optarg);
+			add_collector(&pr.pr_cs, optarg);
+			break;
+		case 'p':
+			cc.cc_promisc = 0;
 			break;
 		case 'q':
 			quiet = 1;
@@ -372,17 +645,25 @@ main(int argc, char *argv[])
 		case 'r':
 			file = optarg;
 			break;
+		case 's':
+			cc.cc_snaplen = parse_number(optarg, 64, 65535, "-s");
+			break;
 		case 'T':
-			parse_template(optarg, &ecc);
+			parse_template(optarg, &pr.pr_ecc);
 			break;
 		case 't':
-			parse_timeouts(optarg, &fcc, &ecc);
+			parse_timeouts(optarg, &pr.pr_fcc, &pr.pr_ecc);
 			break;
 		case 'V':
-			ecc.ec_version = parse_number(optarg, 5, 10, "-V");
-			if (ecc.ec_version != 5 && ecc.ec_version != 9 &&
-			    ecc.ec_version != 10)
+			pr.pr_ecc.ec_version = parse_number(optarg, 5, 10,
+			    "-V");
+			if (pr.pr_ecc.ec_version != 5 &&
+			    pr.pr_ecc.ec_version != 9 &&
+			    pr.pr_ecc.ec_version != 10)
 				usage_error("-V: version must be 5, 9 or 10");
+			break;
+		case 'w':
+			window = parse_number(optarg, 1, MAX_WINDOW, "-w");
 			break;
 		default:
 			usage();
@@ -392,36 +673,77 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 0)
 		usage_error("unexpected argument \"%s\"", argv[0]);
-	if (file == NULL)
-		usage_error("no input: give -r file");
+	if ((file == NULL) == (pr.pr_ifname == NULL))
+		usage_error("give one input: -i interface or -r file");
+	if (file != NULL && (daemonize || filterfile != NULL || window != 0 ||
+	    cc.cc_promisc == 0 || cc.cc_snaplen != CAPTURE_SNAPLEN))
+		usage_error("-D, -F, -p, -s and -w need -i");
+	if (daemonize && pr.pr_cs.cs_count == 0)
+		usage_error("-D needs a collector (-n)");
 
-	ecc.ec_maxpayload = export_maxpayload(cs.cs_inet6);
-	arc4random_buf(fcc.fc_seed, sizeof(fcc.fc_seed));
-	sk.sk_out = stdout;
+	pr.pr_ecc.ec_maxpayload = export_maxpayload(pr.pr_cs.cs_inet6);
+	arc4random_buf(pr.pr_fcc.fc_seed, sizeof(pr.pr_fcc.fc_seed));
+	if ((pr.pr_fc = flowcache_create(&pr.pr_fcc, emit_flow, &pr)) == NULL)
+		err(EX_OSERR, "flow cache of %u flows",
+		    pr.pr_fcc.fc_maxflows);
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
 	(void)sigaction(SIGINT, &sa, NULL);
 	(void)sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_report;
+	(void)sigaction(SIGUSR1, &sa, NULL);
+#ifdef SIGINFO
+	(void)sigaction(SIGINFO, &sa, NULL);
+#endif
 
-	fc = NULL;
-	status = run_file(file, &fc, &fcc, &ecc, &cs, &sk, &ds);
+	if (file != NULL)
+		status = run_file(&pr, file);
+	else {
+		cc.cc_ifname = pr.pr_ifname;
+		if (filterfile != NULL)
+			load_filter(filterfile, &cc, cc.cc_snaplen);
+		open_capture(&pr, &cc);
+		if (pr.pr_cs.cs_count > 0 &&
+		    (pr.pr_ex = export_create(&pr.pr_ecc, wallclock_ms(),
+		    collector_send, &pr.pr_cs)) == NULL)
+			err(EX_SOFTWARE, "exporter");
+		if (daemonize) {
+			(void)snprintf(pidpath, sizeof(pidpath), PIDFILE_FMT,
+			    pr.pr_ifname);
+			if (daemon(0, 0) == -1)
+				err(EX_OSERR, "daemon");
+			log_syslog();
+			pidfd = open_pidfile(pidpath);
+		}
+		if (capture_lock(pr.pr_cap, errbuf, sizeof(errbuf)) == -1 ||
+		    sandbox_enter(&pr.pr_cs, errbuf, sizeof(errbuf)) == -1) {
+			log_warn("%s", errbuf);
+			exit(EX_OSERR);
+		}
+		status = run_live(&pr, window);
+	}
 
 	if (fflush(stdout) == EOF || ferror(stdout)) {
-		warn("stdout");
+		log_warn("stdout");
 		if (status == 0)
 			status = EX_IOERR;
 	}
 	if (!quiet)
-		print_summary(&ds, fc, sk.sk_exporter, &cs);
-	if (status == 0 && collector_failures(&cs) > 0)
+		print_summary(&pr);
+	if (status == 0 && collector_failures(&pr.pr_cs) > 0)
 		status = EX_UNAVAILABLE;
 
-	if (sk.sk_exporter != NULL)
-		export_destroy(sk.sk_exporter);
-	if (fc != NULL)
-		flowcache_destroy(fc);
-	collector_close_all(&cs);
+	if (pr.pr_cap != NULL)
+		capture_close(pr.pr_cap);
+	if (pidfd != -1) {
+		(void)unlink(pidpath);
+		(void)ftruncate(pidfd, 0);
+		close(pidfd);
+	}
+	export_destroy(pr.pr_ex);
+	flowcache_destroy(pr.pr_fc);
+	collector_close_all(&pr.pr_cs);
 	return (status);
 }
