@@ -24,6 +24,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <net/if.h>
@@ -108,6 +109,7 @@ static void	 add_collector(struct collectors *, const char *);
 static void	 load_filter(const char *, struct capture_conf *, uint32_t);
 static void	 open_capture(struct probe *, const struct capture_conf *);
 static int	 open_pidfile(const char *);
+static void	 write_pidfile(int, const char *);
 static void	 on_signal(int);
 static void	 on_report(int);
 static uint64_t	 wallclock_ms(void);
@@ -285,27 +287,31 @@ open_capture(struct probe *pr, const struct capture_conf *cc)
 }
 
 /*
- * A locked pidfile: a second probe on the same interface is refused
- * rather than left to overwrite the first one's.
+ * A locked pidfile: a second probe on the same interface is refused, in
+ * the foreground where the admin sees it.  flock(2), not fcntl(2): the
+ * lock must pass to the child that daemon(3) forks.
  */
 static int
 open_pidfile(const char *path)
 {
-	struct flock lk;
-	char buf[32];
-	int fd, len;
+	int fd;
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
 		err(EX_CANTCREAT, "%s", path);
-	memset(&lk, 0, sizeof(lk));
-	lk.l_type = F_WRLCK;
-	lk.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &lk) == -1)
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
 		errx(EX_UNAVAILABLE, "%s: another flowprobe holds it", path);
+	return (fd);
+}
+
+static void
+write_pidfile(int fd, const char *path)
+{
+	char buf[32];
+	int len;
+
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == -1 || write(fd, buf, len) != len)
-		err(EX_IOERR, "%s", path);
-	return (fd);
+		log_warn("%s", path);
 }
 
 static void
@@ -712,10 +718,11 @@ main(int argc, char *argv[])
 		if (daemonize) {
 			(void)snprintf(pidpath, sizeof(pidpath), PIDFILE_FMT,
 			    pr.pr_ifname);
+			pidfd = open_pidfile(pidpath);
 			if (daemon(0, 0) == -1)
 				err(EX_OSERR, "daemon");
 			log_syslog();
-			pidfd = open_pidfile(pidpath);
+			write_pidfile(pidfd, pidpath);
 		}
 		if (capture_lock(pr.pr_cap, errbuf, sizeof(errbuf)) == -1 ||
 		    sandbox_enter(&pr.pr_cs, errbuf, sizeof(errbuf)) == -1) {

@@ -598,6 +598,100 @@ departure_cleanup()
 	stop_all
 }
 
+atf_test_case ifindex cleanup
+ifindex_head()
+{
+	atf_set "descr" "Records carry the capturing interface's index as" \
+	    "their input interface, or the one given as -i N:interface"
+	atf_set "require.progs" "ip nfcapd nfdump tcpreplay"
+	atf_set "require.user" "root"
+	atf_set "timeout" "60"
+}
+ifindex_body()
+{
+	local want
+
+	net_up
+	want=$(ip -n "$NS_RX" -o link show "$RX" | awk -F: '{ print $1 }')
+	[ -n "$want" ] || atf_fail "no ifindex for $RX"
+	start_nfcapd
+	start_probe -w 3
+	replay 'udp 10.0.0.3 10.0.0.4 5353 53 2 100 0 10' 50
+	wait_exit probe.pid 100
+	stop_nfcapd
+	atf_check -o inline:"$want\n" sh -c \
+	    "nfdump -q -R c.d -o 'fmt:%in' | awk '{ print \$1 }' | sort -u"
+
+	rm -rf c.d
+	start_nfcapd
+	ip netns exec "$NS_RX" "$(flowprobe)" -i "4242:$RX" -V 9 \
+	    -n "127.0.0.1:$PORT" -w 3 >probe.out 2>probe.err &
+	echo $! >probe.pid
+	sleep 1
+	replay 'udp 10.0.0.3 10.0.0.4 5353 53 2 100 0 10' 50
+	wait_exit probe.pid 100
+	stop_nfcapd
+	atf_check -o inline:"4242\n" sh -c \
+	    "nfdump -q -R c.d -o 'fmt:%in' | awk '{ print \$1 }' | sort -u"
+}
+ifindex_cleanup()
+{
+	stop_all
+}
+
+atf_test_case daemon cleanup
+daemon_head()
+{
+	atf_set "descr" "-D detaches, writes and locks its pidfile, refuses" \
+	    "a second daemon on the interface, and on SIGTERM exports" \
+	    "every flow and removes the pidfile"
+	atf_set "require.progs" "ip nfcapd nfdump tcpreplay"
+	atf_set "require.user" "root"
+	atf_set "timeout" "60"
+}
+daemon_body()
+{
+	local pidfile pid i
+
+	net_up
+	pidfile=/var/run/flowprobe.$RX.pid
+	[ ! -e "$pidfile" ] || atf_skip "$pidfile exists: another probe"
+	start_nfcapd
+	# The parent returns once the child has detached.
+	atf_check -s exit:0 -o empty -e empty ip netns exec "$NS_RX" \
+	    "$(flowprobe)" -D -i "$RX" -V 10 -n "127.0.0.1:$PORT"
+	i=0
+	while [ $i -lt $BOUND ] && [ ! -s "$pidfile" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -s "$pidfile" ] || atf_fail "no pidfile $pidfile"
+	pid=$(cat "$pidfile")
+	echo "$pid" >daemon.pid
+	kill -0 "$pid" || atf_fail "pid $pid in $pidfile does not run"
+	atf_check -s exit:69 -o empty -e match:"another flowprobe" \
+	    ip netns exec "$NS_RX" "$(flowprobe)" -D -i "$RX" \
+	    -n "127.0.0.1:$PORT"
+	sleep 0.5
+	replay "$KNOWN" 200
+	sleep 1
+	kill -TERM "$pid"
+	i=0
+	while [ $i -lt $BOUND ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	! kill -0 "$pid" 2>/dev/null || atf_fail "daemon $pid did not end"
+	[ ! -e "$pidfile" ] || atf_fail "$pidfile left behind"
+	stop_nfcapd
+	check_flows
+}
+daemon_cleanup()
+{
+	[ -f daemon.pid ] && kill -KILL "$(cat daemon.pid)" 2>/dev/null
+	stop_all
+}
+
 atf_test_case no_such_interface
 no_such_interface_head()
 {
@@ -624,5 +718,7 @@ atf_init_test_cases()
 	atf_add_test_case sigusr1
 	atf_add_test_case filter
 	atf_add_test_case departure
+	atf_add_test_case ifindex
+	atf_add_test_case daemon
 	atf_add_test_case no_such_interface
 }
