@@ -168,6 +168,7 @@ struct exporter {
 
 	uint64_t		 ex_seq;	/* see ex_send_pending */
 	int			 ex_tmplsent;	/* templates ever sent */
+	int			 ex_tmplowed;	/* a send failed: resend them */
 	uint64_t		 ex_tmpllast;	/* ... last time when */
 	uint32_t		 ex_sincetmpl;	/* datagrams since */
 	int			 ex_warned6;
@@ -412,7 +413,7 @@ ex_tmpl_due(const struct exporter *ex, uint64_t now)
 
 	if (ex->ex_tmpls == NULL)
 		return (0);
-	if (!ex->ex_tmplsent)
+	if (!ex->ex_tmplsent || ex->ex_tmplowed)
 		return (1);
 	if (c->ec_tmpl_count != 0 && ex->ex_sincetmpl >= c->ec_tmpl_count)
 		return (1);
@@ -461,6 +462,7 @@ ex_begin(struct exporter *ex, uint64_t now, int force_tmpl)
 	ex->ex_count = 2;	/* v9 counts template records too */
 	ex->ex_hastmpl = 1;
 	ex->ex_tmplsent = 1;
+	ex->ex_tmplowed = 0;
 	ex->ex_tmpllast = now;
 }
 
@@ -553,8 +555,15 @@ ex_send_pending(struct exporter *ex, uint64_t now)
 		ex->ex_sincetmpl++;
 	ex->ex_stats.es_datagrams++;
 	ex->ex_stats.es_records += ex->ex_data;
-	if (ex->ex_send(ex->ex_buf, ex->ex_len, ex->ex_arg) == -1)
+	/*
+	 * A collector that refused or dropped a datagram may be one that
+	 * restarted and lost our templates: it could decode nothing until
+	 * the next refresh, so the next datagram carries them.
+	 */
+	if (ex->ex_send(ex->ex_buf, ex->ex_len, ex->ex_arg) == -1) {
 		ex->ex_stats.es_senderrors++;
+		ex->ex_tmplowed = 1;
+	}
 	ex->ex_len = 0;
 }
 
@@ -639,9 +648,13 @@ export_tick(struct exporter *ex, uint64_t now)
 	if (ex->ex_len != 0 && (now < ex->ex_started ||
 	    now - ex->ex_started >= ex->ex_conf.ec_flush_ms))
 		ex_send_pending(ex, now);
-	/* Only time can make templates due while nothing is being sent. */
-	if (ex->ex_len == 0 && ex->ex_tmplsent && ex->ex_conf.ec_tmpl_ms != 0 &&
-	    ex_tmpl_due(ex, now)) {
+	/*
+	 * Only time can make templates due while nothing is being sent.
+	 * Templates owed after a failed send wait for the next records:
+	 * sending them alone would retry a dead collector on every tick.
+	 */
+	if (ex->ex_len == 0 && ex->ex_tmplsent && !ex->ex_tmplowed &&
+	    ex->ex_conf.ec_tmpl_ms != 0 && ex_tmpl_due(ex, now)) {
 		ex_begin(ex, now, 1);
 		ex_send_pending(ex, now);
 	}
@@ -860,7 +873,7 @@ collector_add(struct collectors *cs, const char *spec, char *errbuf,
 	struct addrinfo hints, *res, *ai;
 	struct collector *c;
 	char host[NI_MAXHOST], port[NI_MAXSERV];
-	int numeric, error, fd, serrno;
+	int numeric, error, fd, flags, serrno;
 
 	if (spec == NULL || *spec == '\0') {
 		snprintf(errbuf, errlen, "empty collector");
@@ -922,6 +935,21 @@ collector_add(struct collectors *cs, const char *spec, char *errbuf,
 		return (-1);
 	}
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/*
+	 * Never wait for a collector: with a congested path a blocking
+	 * send(2) would stop metering, and SIGTERM with it.  A full socket
+	 * buffer fails the send (EAGAIN) and counts as such.
+	 */
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		serrno = errno;
+		close(fd);
+		freeaddrinfo(res);
+		free(c);
+		snprintf(errbuf, errlen, "%s: %s", spec, strerror(serrno));
+		errno = serrno;
+		return (-1);
+	}
 	c->c_fd = fd;
 	col_name(ai->ai_addr, ai->ai_addrlen, c->c_name, sizeof(c->c_name));
 	if (ai->ai_family == AF_INET6)
@@ -933,10 +961,11 @@ collector_add(struct collectors *cs, const char *spec, char *errbuf,
 
 /*
  * Each collector on its own: one that fails does not stop the others.  A
- * connected UDP socket reports an ICMP port unreachable for an earlier
- * datagram as ECONNREFUSED on a later send and drops that send; the error
- * is cleared by then, so one retry delivers this datagram if the collector
- * is back.  The datagram still counts as failed: one was lost.
+ * connected UDP socket reports an ICMP port unreachable for the datagram
+ * before as ECONNREFUSED on this send, and drops this one; the error is
+ * cleared by then, so one retry delivers it if the collector is back.
+ * The refused datagram is the one before, so that one moves from sent to
+ * failed.  Returns -1 if any collector lost a datagram.
  */
 int
 collector_send(const uint8_t *buf, size_t len, void *arg)
@@ -944,34 +973,45 @@ collector_send(const uint8_t *buf, size_t len, void *arg)
 	struct collectors *cs = arg;
 	struct collector *c;
 	ssize_t n;
-	int i, rv, tries;
+	int i, rv, refused;
 
 	rv = 0;
 	for (i = 0; i < cs->cs_count; i++) {
 		c = cs->cs_list[i];
-		tries = 0;
-		do {
-			n = send(c->c_fd, buf, len, 0);
-		} while (n == -1 && (errno == EINTR ||
-		    (errno == ECONNREFUSED && tries++ == 0)));
-		if (n == (ssize_t)len && tries == 0) {
+		refused = 0;
+		while ((n = send(c->c_fd, buf, len, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != ECONNREFUSED || refused)
+				break;
+			/* The one before was refused, this one dropped. */
+			refused = 1;
+			if (c->c_sent > 0) {
+				c->c_sent--;
+				c->c_failed++;
+			}
+		}
+		if (n == (ssize_t)len)
 			c->c_sent++;
+		else
+			c->c_failed++;
+		if (n == (ssize_t)len && !refused) {
 			if (c->c_failing) {
-				log_warnx("collector %s: sending again", c->c_name);
+				log_warnx("collector %s: sending again",
+				    c->c_name);
 				c->c_failing = 0;
 			}
 			continue;
 		}
-		c->c_failed++;
 		rv = -1;
 		if (!c->c_failing) {
 			if (n == -1)
 				log_warn("collector %s", c->c_name);
-			else if (tries != 0)
+			else if (n != (ssize_t)len)
+				log_warnx("collector %s: short send", c->c_name);
+			else
 				log_warnx("collector %s: %s", c->c_name,
 				    strerror(ECONNREFUSED));
-			else
-				log_warnx("collector %s: short send", c->c_name);
 			c->c_failing = 1;
 		}
 	}

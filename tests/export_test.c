@@ -69,14 +69,20 @@ static void	 fill(int, size_t);
 static int	 udp_bind(int, uint16_t *);
 static char	*print_one(const struct flow *, enum flow_end);
 
+/* arg, when given, points at a count of sends to report as failed. */
 static int
 cap_send(const uint8_t *b, size_t len, void *arg)
 {
-	(void)arg;
+	int *failures = arg;
+
 	ATF_REQUIRE(cap.n < MAXDG);
 	ATF_REQUIRE((cap.buf[cap.n] = malloc(len)) != NULL);
 	memcpy(cap.buf[cap.n], b, len);
 	cap.len[cap.n++] = len;
+	if (failures != NULL && *failures > 0) {
+		(*failures)--;
+		return (-1);
+	}
 	return (0);
 }
 
@@ -619,6 +625,57 @@ ATF_TC_BODY(tmpl_refresh_count, tc)
 	export_destroy(ex);
 }
 
+/*
+ * A failed send may mean a collector that restarted and lost the
+ * templates: the next datagram with records carries them again, and no
+ * template-only datagram retries a dead collector in the meantime.
+ */
+ATF_TC_WITHOUT_HEAD(tmpl_after_failure);
+ATF_TC_BODY(tmpl_after_failure, tc)
+{
+	struct export_conf c;
+	struct exporter *ex;
+	struct flow f;
+	int failures;
+
+	memset(&c, 0, sizeof(c));
+	c.ec_version = 10;
+	c.ec_tmpl_ms = 1000;
+	c.ec_tmpl_count = 20;
+	c.ec_flush_ms = 1000;
+	c.ec_maxpayload = 1472;
+	cap_reset();
+	failures = 0;
+	ATF_REQUIRE((ex = export_create(&c, BOOT, cap_send, &failures)) !=
+	    NULL);
+	flow4(&f, "10.0.0.1", "10.0.0.2", 6);
+	export_flow(ex, &f, FLOW_END_EOF, NOW);
+	export_flush(ex, NOW);
+	export_flow(ex, &f, FLOW_END_EOF, NOW);
+	export_flush(ex, NOW);
+	ATF_REQUIRE_EQ(cap.n, 2);
+	ATF_CHECK_EQ(be16(cap.buf[1] + 16), 256);	/* data only */
+	/* This one fails ... */
+	failures = 1;
+	export_flow(ex, &f, FLOW_END_EOF, NOW);
+	export_flush(ex, NOW);
+	ATF_CHECK_EQ(export_stats(ex)->es_senderrors, 1);
+	/* ... the timer does not send templates alone ... */
+	export_tick(ex, NOW + 5000);
+	ATF_REQUIRE_EQ(cap.n, 3);
+	/* ... and the next records come after the templates. */
+	export_flow(ex, &f, FLOW_END_EOF, NOW + 5000);
+	export_flush(ex, NOW + 5000);
+	ATF_REQUIRE_EQ(cap.n, 4);
+	ATF_CHECK_EQ(be16(cap.buf[3] + 16), 2);
+	/* Sent, they are owed no more. */
+	export_flow(ex, &f, FLOW_END_EOF, NOW + 5000);
+	export_flush(ex, NOW + 5000);
+	ATF_REQUIRE_EQ(cap.n, 5);
+	ATF_CHECK_EQ(be16(cap.buf[4] + 16), 256);
+	export_destroy(ex);
+}
+
 ATF_TC_WITHOUT_HEAD(tmpl_refresh_time);
 ATF_TC_BODY(tmpl_refresh_time, tc)
 {
@@ -1122,6 +1179,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, table_agreement_ipfix);
 	ATF_TP_ADD_TC(tp, tmpl_refresh_count);
 	ATF_TP_ADD_TC(tp, tmpl_refresh_time);
+	ATF_TP_ADD_TC(tp, tmpl_after_failure);
 	ATF_TP_ADD_TC(tp, flush_by_tick);
 	ATF_TP_ADD_TC(tp, maxpayload_never_exceeded);
 	ATF_TP_ADD_TC(tp, collector_parse_good);
