@@ -102,6 +102,7 @@ struct flowcache {
 	uint64_t	 fc_inactive;
 	uint64_t	 fc_active;
 	uint64_t	 fc_tcpend;
+	uint64_t	 fc_maxcount;	/* packets or octets per record */
 	uint64_t	 fc_k[8];	/* hash key, seed folded with constants */
 	uint64_t	 fc_now;	/* latest time seen */
 	struct fc_list	 fc_list[FCL_MAX];
@@ -174,6 +175,8 @@ flowcache_create(const struct fc_conf *conf, flow_emit_fn *emit, void *arg)
 	fc->fc_inactive = conf->fc_inactive;
 	fc->fc_active = conf->fc_active;
 	fc->fc_tcpend = conf->fc_tcpend;
+	fc->fc_maxcount = conf->fc_maxcount != 0 ? conf->fc_maxcount :
+	    UINT64_MAX;
 	for (i = 0; i < 8; i++)
 		fc->fc_k[i] = conf->fc_seed[i & 1] ^ mix[i];
 	fc->fc_emit = emit;
@@ -228,6 +231,16 @@ flowcache_update(struct flowcache *fc, const struct fp_pkt *pkt,
 		if (!end && fc_lru_list(e) == FCL_ENDING &&
 		    (flags & (TH_SYN | TH_ACK)) == TH_SYN) {
 			reason = FLOW_END_EOF;
+			end = 1;
+		}
+		/*
+		 * A record whose counters would pass what the export format
+		 * carries ends here and the flow goes on in a new one, as a
+		 * long flow does at the active timeout.
+		 */
+		if (!end && (e->e_octets + pkt->p_octets > fc->fc_maxcount ||
+		    (e->e_pf & PF_PACKETS) >= fc->fc_maxcount)) {
+			reason = FLOW_END_ACTIVE;
 			end = 1;
 		}
 		if (end) {

@@ -481,6 +481,38 @@ dead_collector_cleanup()
 	stop_all
 }
 
+atf_test_case v5_split cleanup
+v5_split_head()
+{
+	atf_set "descr" "NetFlow v5 counters are 32 bits: a flow of more" \
+	    "than 2^32 - 1 bytes arrives as two records that add up, the" \
+	    "first as large as v5 can carry"
+	atf_set "require.progs" "nfcapd nfdump"
+	atf_set "timeout" "120"
+}
+v5_split_body()
+{
+	# 70000 packets of 65535 bytes; header-only records keep the file
+	# small.  65537 * 65535 = 2^32 - 1 exactly.
+	echo 'udp 10.9.0.1 10.9.0.2 7000 7001 70000 65535 1700000000000 1' \
+	    >split.spec
+	atf_check -s exit:0 -o empty -e empty "$(atf_get_srcdir)/mkpcap" \
+	    -s 64 -o split.pcap <split.spec
+	start_nfcapd v5s 127.0.0.1
+	atf_check -s exit:0 -o empty -e ignore \
+	    "$(atf_get_srcdir)/../flowprobe" -q -r split.pcap -V 5 \
+	    -n "127.0.0.1:$(cat v5s.port)"
+	stop_nfcapd v5s
+	nfdump -N -q -R v5s.d -o 'fmt:%pkt %byt' |
+	    awk 'NF { $1 = $1; print }' | sort -n >got
+	printf '4463 292482705\n65537 4294967295\n' >want
+	atf_check -o file:want cat got
+}
+v5_split_cleanup()
+{
+	stop_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case v5
@@ -489,4 +521,5 @@ atf_init_test_cases()
 	atf_add_test_case ipv6_collector
 	atf_add_test_case two_collectors
 	atf_add_test_case dead_collector
+	atf_add_test_case v5_split
 }

@@ -154,6 +154,49 @@ ATF_TC_BODY(counters_64bit, tc)
 	flowcache_destroy(fc);
 }
 
+/*
+ * NetFlow v5 carries 32-bit counters: with fc_maxcount a record ends
+ * before it would pass the limit, and the flow goes on in a new one with
+ * nothing lost.
+ */
+ATF_TC_WITHOUT_HEAD(maxcount_splits);
+ATF_TC_BODY(maxcount_splits, tc)
+{
+	struct fc_conf conf;
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint64_t octets;
+	int i;
+
+	memset(&r, 0, sizeof(r));
+	memset(&conf, 0, sizeof(conf));
+	conf.fc_maxflows = 16;
+	conf.fc_inactive = INACTIVE;
+	conf.fc_active = ACTIVE;
+	conf.fc_tcpend = TCPEND;
+	conf.fc_maxcount = UINT32_MAX;
+	ATF_REQUIRE((fc = flowcache_create(&conf, record, &r)) != NULL);
+	/* Five packets of 2^30 octets: the fourth would pass 2^32 - 1. */
+	for (i = 0; i < 5; i++) {
+		mkpkt(&p, 1, UINT32_C(1) << 30, TH_ACK);
+		flowcache_update(fc, &p, T0 + i);
+	}
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_ACTIVE);
+	ATF_CHECK_EQ(r.r_flow[0].f_packets, 3);
+	ATF_CHECK_EQ(r.r_flow[0].f_octets, 3 * (UINT64_C(1) << 30));
+	ATF_CHECK_EQ(r.r_flow[0].f_last, T0 + 2);
+	/* The second record starts with the fourth packet. */
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_REQUIRE_EQ(r.r_n, 2);
+	ATF_CHECK_EQ(r.r_flow[1].f_packets, 2);
+	ATF_CHECK_EQ(r.r_flow[1].f_first, T0 + 3);
+	octets = r.r_flow[0].f_octets + r.r_flow[1].f_octets;
+	ATF_CHECK_EQ(octets, 5 * (UINT64_C(1) << 30));
+	flowcache_destroy(fc);
+}
+
 ATF_TC_WITHOUT_HEAD(idle_by_expire);
 ATF_TC_BODY(idle_by_expire, tc)
 {
@@ -721,6 +764,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, create_rejects_zero);
 	ATF_TP_ADD_TC(tp, counters_64bit);
+	ATF_TP_ADD_TC(tp, maxcount_splits);
 	ATF_TP_ADD_TC(tp, idle_by_expire);
 	ATF_TP_ADD_TC(tp, idle_by_update);
 	ATF_TP_ADD_TC(tp, active_by_expire);
