@@ -32,7 +32,6 @@
 #include <errno.h>
 #include <err.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,17 +46,6 @@
 #include "flowprobe.h"
 #include "capture.h"
 
-#define DEFAULT_MAXFLOWS	131072
-#define MAX_MAXFLOWS		(64 * 1024 * 1024)
-#define DEFAULT_VERSION		9
-#define DEFAULT_INACTIVE	15
-#define DEFAULT_ACTIVE		1800
-#define DEFAULT_TCPEND		5
-#define DEFAULT_FLUSH		1
-#define DEFAULT_TMPL_SECONDS	600
-#define DEFAULT_TMPL_COUNT	20
-#define MAX_TIMEOUT		(7 * 24 * 3600)
-#define MAX_WINDOW		(366 * 24 * 3600)
 #define PIDFILE_FMT		"/var/run/flowprobe.%s.pid"
 
 /* How often flows are checked for expiry, on the capture's clock. */
@@ -98,16 +86,10 @@ static volatile sig_atomic_t quit;
 static volatile sig_atomic_t report;
 
 static void	 usage(void) __attribute__((__noreturn__));
-static void	 usage_error(const char *, ...)
-		    __attribute__((__noreturn__, __format__(__printf__, 1, 2)));
-static long long parse_number(const char *, long long, long long,
-		    const char *);
-static void	 parse_timeouts(char *, struct fc_conf *, struct export_conf *);
-static void	 parse_template(char *, struct export_conf *);
-static void	 parse_interface(char *, struct probe *);
 static void	 add_collector(struct collectors *, const char *);
 static void	 load_filter(const char *, struct capture_conf *, uint32_t);
 static void	 open_capture(struct probe *, const struct capture_conf *);
+static struct pcapfile *open_file(struct probe *, const char *);
 static int	 open_pidfile(const char *);
 static void	 write_pidfile(int, const char *);
 static void	 on_signal(int);
@@ -118,7 +100,7 @@ static void	 meter_frame(struct probe *, const struct fp_frame *);
 static void	 on_frame(const struct fp_frame *, void *);
 static void	 tick(struct probe *);
 static void	 finish(struct probe *);
-static int	 run_file(struct probe *, const char *);
+static int	 run_file(struct probe *, struct pcapfile *, const char *);
 static int	 run_live(struct probe *, uint32_t);
 static void	 print_summary(const struct probe *);
 
@@ -130,103 +112,10 @@ usage(void)
 	    "[-m maxflows]\n"
 	    "                 [-n collector[:port]] [-s snaplen] "
 	    "[-T seconds[:datagrams]]\n"
-	    "                 [-t name=seconds[,...]] [-V version] "
+	    "                 [-t name=seconds[,...]] [-u user] [-V version] "
 	    "[-w seconds]\n"
 	    "                 -i [ifindex:]interface | -r file\n");
 	exit(EX_USAGE);
-}
-
-static void
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vwarnx(fmt, ap);
-	va_end(ap);
-	usage();
-}
-
-/* strtonum(3) with the option named in the message; glibc lacks it. */
-static long long
-parse_number(const char *s, long long min, long long max, const char *what)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ')
-		usage_error("%s: \"%s\" is not a number", what, s);
-	v = strtoll(s, &end, 10);
-	if (*end != '\0')
-		usage_error("%s: \"%s\" is not a number", what, s);
-	if (errno == ERANGE || v < min || v > max)
-		usage_error("%s: %s is out of range (%lld to %lld)", what, s,
-		    min, max);
-	return (v);
-}
-
-/* -t inactive=15,active=1800,tcpend=5,flush=1 */
-static void
-parse_timeouts(char *arg, struct fc_conf *fc, struct export_conf *ec)
-{
-	char *item, *value;
-	long long secs;
-
-	while ((item = strsep(&arg, ",")) != NULL) {
-		if ((value = strchr(item, '=')) == NULL)
-			usage_error("-t: \"%s\" is not name=seconds", item);
-		*value++ = '\0';
-		if (strcmp(item, "inactive") == 0) {
-			secs = parse_number(value, 1, MAX_TIMEOUT, "-t inactive");
-			fc->fc_inactive = secs * 1000;
-		} else if (strcmp(item, "active") == 0) {
-			secs = parse_number(value, 1, MAX_TIMEOUT, "-t active");
-			fc->fc_active = secs * 1000;
-		} else if (strcmp(item, "tcpend") == 0) {
-			secs = parse_number(value, 0, MAX_TIMEOUT, "-t tcpend");
-			fc->fc_tcpend = secs * 1000;
-		} else if (strcmp(item, "flush") == 0) {
-			secs = parse_number(value, 1, 60, "-t flush");
-			ec->ec_flush_ms = secs * 1000;
-		} else
-			usage_error("-t: unknown timeout \"%s\" (inactive, "
-			    "active, tcpend, flush)", item);
-	}
-}
-
-/* -T seconds[:datagrams] */
-static void
-parse_template(char *arg, struct export_conf *ec)
-{
-	char *count;
-
-	if ((count = strchr(arg, ':')) != NULL) {
-		*count++ = '\0';
-		ec->ec_tmpl_count = parse_number(count, 1, 1000000,
-		    "-T datagrams");
-	}
-	ec->ec_tmpl_ms = parse_number(arg, 1, 86400, "-T seconds") * 1000;
-}
-
-/* -i [ifindex:]interface; without an index, the kernel's. */
-static void
-parse_interface(char *arg, struct probe *pr)
-{
-	char *colon;
-
-	colon = strchr(arg, ':');
-	if (colon != NULL && colon != arg &&
-	    strspn(arg, "0123456789") == (size_t)(colon - arg)) {
-		*colon = '\0';
-		pr->pr_ifindex = parse_number(arg, 0, UINT32_MAX,
-		    "-i ifindex");
-		arg = colon + 1;
-	} else
-		pr->pr_ifindex = 0;
-	if (*arg == '\0' || strlen(arg) >= IF_NAMESIZE)
-		usage_error("-i: \"%s\" is not an interface name", arg);
-	pr->pr_ifname = arg;
 }
 
 static void
@@ -234,13 +123,12 @@ add_collector(struct collectors *cs, const char *spec)
 {
 	char errbuf[256];
 
-	if (cs->cs_count >= EXPORT_MAXCOLLECTORS)
-		usage_error("-n: at most %d collectors", EXPORT_MAXCOLLECTORS);
 	if (collector_add(cs, spec, errbuf, sizeof(errbuf)) == 0)
 		return;
 	switch (errno) {
 	case EINVAL:
-		usage_error("-n: %s", errbuf);
+		warnx("-n: %s", errbuf);
+		usage();
 	case EADDRNOTAVAIL:
 		errx(EX_NOHOST, "%s", errbuf);
 	default:
@@ -284,6 +172,18 @@ open_capture(struct probe *pr, const struct capture_conf *cc)
 	pr->pr_linktype = capture_linktype(pr->pr_cap);
 	if (pr->pr_ifindex == 0)
 		pr->pr_ifindex = if_nametoindex(pr->pr_ifname);
+}
+
+static struct pcapfile *
+open_file(struct probe *pr, const char *path)
+{
+	struct pcapfile *pf;
+	char errbuf[512];
+
+	if ((pf = pcapfile_open(path, errbuf, sizeof(errbuf))) == NULL)
+		errx(errno == EINVAL ? EX_DATAERR : EX_NOINPUT, "%s", errbuf);
+	pr->pr_linktype = pcapfile_linktype(pf);
+	return (pf);
 }
 
 /*
@@ -403,19 +303,12 @@ finish(struct probe *pr)
  * was read before is metered and exported either way.
  */
 static int
-run_file(struct probe *pr, const char *path)
+run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 {
-	struct pcapfile *pf;
 	struct fp_frame fr;
 	char errbuf[512];
 	uint64_t next_tick;
 	int rc, status;
-
-	if ((pf = pcapfile_open(path, errbuf, sizeof(errbuf))) == NULL) {
-		warnx("%s", errbuf);
-		return (errno == EINVAL ? EX_DATAERR : EX_NOINPUT);
-	}
-	pr->pr_linktype = pcapfile_linktype(pf);
 
 	status = 0;
 	next_tick = 0;
@@ -451,7 +344,6 @@ run_file(struct probe *pr, const char *path)
 			break;
 		}
 	}
-	pcapfile_close(pf);
 	finish(pr);
 	return (status);
 }
@@ -590,108 +482,66 @@ print_summary(const struct probe *pr)
 int
 main(int argc, char *argv[])
 {
+	struct options o;
 	struct probe pr;
 	struct capture_conf cc;
+	struct sandbox_conf sb;
+	struct pcapfile *pf;
 	struct sigaction sa;
-	const char *file, *filterfile;
 	char errbuf[512], pidpath[64];
-	uint32_t window;
-	int ch, daemonize, quiet, status, pidfd;
+	int i, status, pidfd;
 
+	if (options_parse(argc, argv, &o, errbuf, sizeof(errbuf)) == -1) {
+		warnx("%s", errbuf);
+		usage();
+	}
 	memset(&pr, 0, sizeof(pr));
-	pr.pr_fcc.fc_maxflows = DEFAULT_MAXFLOWS;
-	pr.pr_fcc.fc_inactive = DEFAULT_INACTIVE * 1000;
-	pr.pr_fcc.fc_active = DEFAULT_ACTIVE * 1000;
-	pr.pr_fcc.fc_tcpend = DEFAULT_TCPEND * 1000;
-	pr.pr_ecc.ec_version = DEFAULT_VERSION;
-	pr.pr_ecc.ec_domain = (uint32_t)getpid();
-	pr.pr_ecc.ec_tmpl_ms = DEFAULT_TMPL_SECONDS * 1000;
-	pr.pr_ecc.ec_tmpl_count = DEFAULT_TMPL_COUNT;
-	pr.pr_ecc.ec_flush_ms = DEFAULT_FLUSH * 1000;
-	memset(&cc, 0, sizeof(cc));
-	cc.cc_promisc = 1;
-	cc.cc_snaplen = CAPTURE_SNAPLEN;
-	file = filterfile = NULL;
-	window = 0;
-	daemonize = quiet = 0;
+	pr.pr_fcc = o.o_fcc;
+	pr.pr_ecc = o.o_ecc;
+	pr.pr_ifname = o.o_ifname;
+	pr.pr_ifindex = o.o_ifindex;
+	pr.pr_maxpackets = o.o_maxpackets;
+	pf = NULL;
 	pidfd = -1;
 
-	while ((ch = getopt(argc, argv, "c:DE:F:i:m:n:pqr:s:T:t:V:w:")) != -1) {
-		switch (ch) {
-		case 'c':
-			pr.pr_maxpackets = parse_number(optarg, 1, LLONG_MAX,
-			    "-c");
-			break;
-		case 'D':
-			daemonize = 1;
-			break;
-		case 'E':
-			pr.pr_ecc.ec_domain = parse_number(optarg, 0,
-			    UINT32_MAX, "-E");
-			break;
-		case 'F':
-			filterfile = optarg;
-			break;
-		case 'i':
-			parse_interface(optarg, &pr);
-			break;
-		case 'm':
-			pr.pr_fcc.fc_maxflows = parse_number(optarg, 1,
-			    MAX_MAXFLOWS, "-m");
-			break;
-		case 'n':
-			add_collector(&pr.pr_cs, optarg);
-			break;
-		case 'p':
-			cc.cc_promisc = 0;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'r':
-			file = optarg;
-			break;
-		case 's':
-			cc.cc_snaplen = parse_number(optarg, 64, 65535, "-s");
-			break;
-		case 'T':
-			parse_template(optarg, &pr.pr_ecc);
-			break;
-		case 't':
-			parse_timeouts(optarg, &pr.pr_fcc, &pr.pr_ecc);
-			break;
-		case 'V':
-			pr.pr_ecc.ec_version = parse_number(optarg, 5, 10,
-			    "-V");
-			if (pr.pr_ecc.ec_version != 5 &&
-			    pr.pr_ecc.ec_version != 9 &&
-			    pr.pr_ecc.ec_version != 10)
-				usage_error("-V: version must be 5, 9 or 10");
-			break;
-		case 'w':
-			window = parse_number(optarg, 1, MAX_WINDOW, "-w");
-			break;
-		default:
-			usage();
-		}
+	/* Everything that needs the file system or privilege comes first. */
+	for (i = 0; i < o.o_ncollectors; i++)
+		add_collector(&pr.pr_cs, o.o_collectors[i]);
+	if (o.o_file != NULL)
+		pf = open_file(&pr, o.o_file);
+	else {
+		memset(&cc, 0, sizeof(cc));
+		cc.cc_ifname = o.o_ifname;
+		cc.cc_promisc = o.o_promisc;
+		cc.cc_snaplen = o.o_snaplen;
+		if (o.o_filterfile != NULL)
+			load_filter(o.o_filterfile, &cc, cc.cc_snaplen);
+		open_capture(&pr, &cc);
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 0)
-		usage_error("unexpected argument \"%s\"", argv[0]);
-	if ((file == NULL) == (pr.pr_ifname == NULL))
-		usage_error("give one input: -i interface or -r file");
-	if (file != NULL && (daemonize || filterfile != NULL || window != 0 ||
-	    cc.cc_promisc == 0 || cc.cc_snaplen != CAPTURE_SNAPLEN))
-		usage_error("-D, -F, -p, -s and -w need -i");
-	if (daemonize && pr.pr_cs.cs_count == 0)
-		usage_error("-D needs a collector (-n)");
 
 	pr.pr_ecc.ec_maxpayload = export_maxpayload(pr.pr_cs.cs_inet6);
+	/* NetFlow v5 counters are 32 bits: longer records are split. */
+	if (pr.pr_ecc.ec_version == 5)
+		pr.pr_fcc.fc_maxcount = UINT32_MAX;
 	arc4random_buf(pr.pr_fcc.fc_seed, sizeof(pr.pr_fcc.fc_seed));
 	if ((pr.pr_fc = flowcache_create(&pr.pr_fcc, emit_flow, &pr)) == NULL)
 		err(EX_OSERR, "flow cache of %u flows",
 		    pr.pr_fcc.fc_maxflows);
+	/* Reading a file, the exporter's uptime starts with its packets. */
+	if (pf == NULL && pr.pr_cs.cs_count > 0 &&
+	    (pr.pr_ex = export_create(&pr.pr_ecc, wallclock_ms(),
+	    collector_send, &pr.pr_cs)) == NULL)
+		err(EX_SOFTWARE, "exporter");
+
+	if (o.o_daemon) {
+		(void)snprintf(pidpath, sizeof(pidpath), PIDFILE_FMT,
+		    o.o_ifname);
+		pidfd = open_pidfile(pidpath);
+		if (daemon(0, 0) == -1)
+			err(EX_OSERR, "daemon");
+		log_syslog();
+		write_pidfile(pidfd, pidpath);
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -704,40 +554,33 @@ main(int argc, char *argv[])
 	(void)sigaction(SIGINFO, &sa, NULL);
 #endif
 
-	if (file != NULL)
-		status = run_file(&pr, file);
-	else {
-		cc.cc_ifname = pr.pr_ifname;
-		if (filterfile != NULL)
-			load_filter(filterfile, &cc, cc.cc_snaplen);
-		open_capture(&pr, &cc);
-		if (pr.pr_cs.cs_count > 0 &&
-		    (pr.pr_ex = export_create(&pr.pr_ecc, wallclock_ms(),
-		    collector_send, &pr.pr_cs)) == NULL)
-			err(EX_SOFTWARE, "exporter");
-		if (daemonize) {
-			(void)snprintf(pidpath, sizeof(pidpath), PIDFILE_FMT,
-			    pr.pr_ifname);
-			pidfd = open_pidfile(pidpath);
-			if (daemon(0, 0) == -1)
-				err(EX_OSERR, "daemon");
-			log_syslog();
-			write_pidfile(pidfd, pidpath);
-		}
-		if (capture_lock(pr.pr_cap, errbuf, sizeof(errbuf)) == -1 ||
-		    sandbox_enter(&pr.pr_cs, errbuf, sizeof(errbuf)) == -1) {
-			log_warn("%s", errbuf);
-			exit(EX_OSERR);
-		}
-		status = run_live(&pr, window);
+	/* Then lock everything down, in every mode. */
+	if (pr.pr_cap != NULL &&
+	    capture_lock(pr.pr_cap, errbuf, sizeof(errbuf)) == -1) {
+		log_warnx("%s", errbuf);
+		exit(EX_OSERR);
 	}
+	memset(&sb, 0, sizeof(sb));
+	sb.sb_user = o.o_user;
+	sb.sb_readfd = pf != NULL ? pcapfile_fd(pf) : -1;
+	sb.sb_cs = &pr.pr_cs;
+	if (sandbox_enter(&sb, errbuf, sizeof(errbuf)) == -1) {
+		log_warnx("%s", errbuf);
+		exit(errno == ENOENT ? EX_NOUSER : EX_OSERR);
+	}
+
+	if (pf != NULL) {
+		status = run_file(&pr, pf, o.o_file);
+		pcapfile_close(pf);
+	} else
+		status = run_live(&pr, o.o_window);
 
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		log_warn("stdout");
 		if (status == 0)
 			status = EX_IOERR;
 	}
-	if (!quiet)
+	if (!o.o_quiet)
 		print_summary(&pr);
 	if (status == 0 && collector_failures(&pr.pr_cs) > 0)
 		status = EX_UNAVAILABLE;
@@ -745,6 +588,7 @@ main(int argc, char *argv[])
 	if (pr.pr_cap != NULL)
 		capture_close(pr.pr_cap);
 	if (pidfd != -1) {
+		/* Chrooted, it cannot be removed: left empty, and unlocked. */
 		(void)unlink(pidpath);
 		(void)ftruncate(pidfd, 0);
 		close(pidfd);

@@ -117,6 +117,7 @@ int		 decode_frame(int, const struct fp_frame *, uint32_t,
 struct pcapfile;
 struct pcapfile	*pcapfile_open(const char *, char *, size_t);
 int		 pcapfile_linktype(const struct pcapfile *);
+int		 pcapfile_fd(const struct pcapfile *);
 int		 pcapfile_next(struct pcapfile *, struct fp_frame *, char *,
 		    size_t);
 void		 pcapfile_close(struct pcapfile *);
@@ -127,6 +128,8 @@ struct fc_conf {
 	uint32_t	 fc_inactive;	/* ms without packets before export */
 	uint32_t	 fc_active;	/* ms after first packet */
 	uint32_t	 fc_tcpend;	/* ms after a FIN or RST */
+	uint64_t	 fc_maxcount;	/* most packets or octets a record
+					   may carry; 0: no limit */
 	uint64_t	 fc_seed[2];	/* hash key */
 };
 struct fc_stats {
@@ -196,8 +199,34 @@ int		 collector_fd(const struct collectors *, int);
 uint64_t	 collector_failures(const struct collectors *);
 void		 collector_close_all(struct collectors *);
 
+/* options.c */
+struct options {
+	struct fc_conf	 o_fcc;
+	struct export_conf o_ecc;
+	const char	*o_file;	/* -r */
+	const char	*o_ifname;	/* -i */
+	uint32_t	 o_ifindex;	/* 0: the interface's own */
+	int		 o_promisc;
+	uint32_t	 o_snaplen;
+	const char	*o_filterfile;	/* -F */
+	const char	*o_collectors[EXPORT_MAXCOLLECTORS];
+	int		 o_ncollectors;
+	uint64_t	 o_maxpackets;	/* -c; 0: no limit */
+	uint32_t	 o_window;	/* -w seconds; 0: none */
+	const char	*o_user;	/* -u */
+	int		 o_daemon;
+	int		 o_quiet;
+};
+int		 options_parse(int, char *[], struct options *, char *,
+		    size_t);
+
 /* sandbox.c */
-int		 sandbox_enter(const struct collectors *, char *, size_t);
+struct sandbox_conf {
+	const char	*sb_user;	/* if root, become; NULL: nobody */
+	int		 sb_readfd;	/* savefile being read, or -1 */
+	const struct collectors *sb_cs;	/* connected export sockets */
+};
+int		 sandbox_enter(const struct sandbox_conf *, char *, size_t);
 
 /* log.c */
 void		 log_syslog(void);

@@ -258,6 +258,13 @@ pcapfile_linktype(const struct pcapfile *pf)
 	return (pf->pf_linktype);
 }
 
+/* For the sandbox, which leaves this descriptor only reading. */
+int
+pcapfile_fd(const struct pcapfile *pf)
+{
+	return (pf->pf_fd);
+}
+
 int
 pcapfile_next(struct pcapfile *pf, struct fp_frame *fr, char *errbuf,
     size_t errlen)

@@ -175,6 +175,65 @@ no_input_body()
 	check_usage -q -V 5
 }
 
+atf_test_case input_conflicts
+input_conflicts_head()
+{
+	atf_set "descr" "Options that contradict each other or lack their" \
+	    "argument are usage errors, each with one message"
+}
+input_conflicts_body()
+{
+	mkpcap "$SPEC_V4" in.pcap
+	check_usage -r in.pcap -i lo
+	check_usage -r
+	check_usage -r in.pcap -n
+	check_usage -w 5 -r in.pcap
+	check_usage -F /dev/null -r in.pcap
+	check_usage -p -r in.pcap
+	check_usage -s 128 -r in.pcap
+	check_usage -D -r in.pcap -n 127.0.0.1
+	check_usage -D -i lo
+	check_usage -c 0 -r in.pcap
+	check_usage -s 10 -i lo
+	check_usage -i ''
+	check_usage -i 0:lo
+	check_usage -u '' -r in.pcap
+	check_usage -T 0 -r in.pcap
+	check_usage -T 60:0 -r in.pcap
+	check_usage -E 4294967296 -r in.pcap
+	check_usage -n 127.0.0.1 -n 127.0.0.1 -n 127.0.0.1 -n 127.0.0.1 \
+	    -n 127.0.0.1 -n 127.0.0.1 -n 127.0.0.1 -n 127.0.0.1 \
+	    -n 127.0.0.1 -r in.pcap
+}
+
+atf_test_case flood
+flood_head()
+{
+	atf_set "descr" "More distinct flows than the cache holds: the" \
+	    "oldest are exported early as evicted and every packet is in" \
+	    "some record"
+}
+flood_body()
+{
+	local n
+
+	# 5000 flows of 3 packets, interleaved, through a cache of 100.
+	awk 'BEGIN { for (i = 0; i < 5000; i++)
+		printf("udp 10.%d.%d.1 10.200.0.1 %d 53 3 100 %d 1000\n",
+		    int(i / 250), i % 250, 1024 + i, 1700000000000 + i) }' \
+	    >flood.spec
+	atf_check -s exit:0 -o empty -e empty "$(atf_get_srcdir)/mkpcap" \
+	    -o flood.pcap <flood.spec
+	atf_check -s exit:0 -o save:out -e save:err env TZ=UTC \
+	    "$(flowprobe)" -m 100 -r flood.pcap
+	atf_check -o inline:"15000 1500000\n" \
+	    awk '{ p += $8; b += $9 } END { print p, b }' out
+	n=$(grep -c ' evicted$' out)
+	[ "$n" -gt 4000 ] || atf_fail "only $n flows evicted"
+	grep -q " $n evicted; at most 100 at once" err ||
+	    atf_fail "summary does not count $n evictions: $(cat err)"
+}
+
 atf_test_case missing_file
 missing_file_head()
 {
@@ -403,6 +462,8 @@ variants_ipv6_body()
 
 atf_init_test_cases()
 {
+	atf_add_test_case input_conflicts
+	atf_add_test_case flood
 	atf_add_test_case bad_option
 	atf_add_test_case bad_version
 	atf_add_test_case bad_maxflows
