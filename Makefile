@@ -20,13 +20,15 @@ LDFLAGS =
 LDLIBS =
 
 LIBOBJS =	capture_bpf.o capture_tpacket.o decode.o export.o filter.o \
-		flowcache.o log.o pcapfile.o sandbox.o zbuf.o
+		flowcache.o log.o options.o pcapfile.o sandbox.o zbuf.o
 LIB =		libflowprobe.a
 HDRS =		capture.h flowprobe.h
 
 TEST_C =	tests/decode_test tests/export_test tests/filter_test \
-		tests/flowcache_test tests/pcapfile_test tests/zbuf_test
-TEST_SH =	tests/cli_test tests/e2e_test tests/live_test tests/pcaps_test
+		tests/flowcache_test tests/pcapfile_test tests/sandbox_test \
+		tests/zbuf_test
+TEST_SH =	tests/cli_test tests/e2e_test tests/faults_test tests/live_test \
+		tests/pcaps_test
 TEST_HELPERS =	tests/mkpcap
 
 all: flowprobe
@@ -70,6 +72,10 @@ tests/pcapfile_test: tests/pcapfile_test.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
 	    tests/pcapfile_test.c $(LIB) $(ATF_LIBS)
 
+tests/sandbox_test: tests/sandbox_test.c $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
+	    tests/sandbox_test.c $(LIB) $(ATF_LIBS)
+
 # The zero-copy consumer against a user-space model of the FreeBSD
 # kernel side; its stress case starts a thread for the "kernel".
 tests/zbuf_test: tests/zbuf_test.c tests/zbuf_model.c tests/zbuf_model.h $(LIB)
@@ -78,6 +84,30 @@ tests/zbuf_test: tests/zbuf_test.c tests/zbuf_model.c tests/zbuf_model.h $(LIB)
 
 tests/mkpcap: tests/mkpcap.c
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ tests/mkpcap.c
+
+# libFuzzer targets, each linking only the code it fuzzes; clang only.
+FUZZ_CC =	clang
+FUZZ_CFLAGS =	-std=c11 -D_DEFAULT_SOURCE -g -O1 \
+		-fsanitize=fuzzer,address,undefined -I.
+FUZZ_TARGETS =	fuzz/fuzz_decode fuzz/fuzz_filter fuzz/fuzz_options \
+		fuzz/fuzz_pcapfile fuzz/fuzz_zbuf
+
+fuzz: $(FUZZ_TARGETS)
+
+fuzz/fuzz_decode: fuzz/fuzz_decode.c decode.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_decode.c decode.c
+
+fuzz/fuzz_filter: fuzz/fuzz_filter.c filter.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_filter.c filter.c
+
+fuzz/fuzz_options: fuzz/fuzz_options.c options.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_options.c options.c
+
+fuzz/fuzz_pcapfile: fuzz/fuzz_pcapfile.c pcapfile.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_pcapfile.c pcapfile.c
+
+fuzz/fuzz_zbuf: fuzz/fuzz_zbuf.c zbuf.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_zbuf.c zbuf.c
 
 .sh:
 	rm -f $@
@@ -99,7 +129,7 @@ lint:
 
 clean:
 	rm -f flowprobe flowprobe.o $(LIB) $(LIBOBJS) $(TEST_C) $(TEST_SH) \
-	    $(TEST_HELPERS)
+	    $(TEST_HELPERS) $(FUZZ_TARGETS)
 	rm -rf tests/results.db tests/html
 
-.PHONY: all check clean install lint tests
+.PHONY: all check clean fuzz install lint tests
