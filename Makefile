@@ -130,6 +130,6 @@ lint:
 clean:
 	rm -f flowprobe flowprobe.o $(LIB) $(LIBOBJS) $(TEST_C) $(TEST_SH) \
 	    $(TEST_HELPERS) $(FUZZ_TARGETS)
-	rm -rf tests/results.db tests/html
+	rm -rf tests/results.db tests/html fuzz/corpus/.work
 
 .PHONY: all check clean fuzz install lint tests

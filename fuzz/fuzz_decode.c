@@ -1,0 +1,145 @@
+/*-
+ * Copyright (c) 2026 The flowprobe authors.
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * libFuzzer target for decode.c.  The input is a frame with a 4-byte
+ * prefix that sets what a capture backend would: byte 0 picks the link
+ * type (every one decode_frame() supports, plus one it does not), byte 1
+ * is the VLAN ID a capture stripped, bytes 2-3 set the wire length.
+ * Every verdict is checked against what flowprobe.h promises, and a
+ * broken promise traps, so that a logic bug is a finding like a crash.
+ *
+ * Input: [link type index] [fr_vlan] [wire hi] [wire lo] [frame ...]
+ *   wire 0xffff:       fr_wirelen 0, less than the bytes captured
+ *   wire 0x8000 | n:   fr_wirelen UINT32_MAX - n, a super-frame
+ *   otherwise:         fr_wirelen = caplen + wire
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "flowprobe.h"
+
+#define FZ_PREFIX	4
+#define FZ_IFINDEX	7
+#define FZ_UNSUPPORTED	147	/* LINKTYPE_USER0 */
+
+#define PROTO_TCP	6
+
+int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void	 check(int, const struct fp_frame *, int,
+		    const struct fp_pkt *);
+static int	 allzero(const uint8_t *, size_t);
+
+static const int linktypes[] = {
+	LINK_NULL, LINK_ETHERNET, LINK_RAW_BSD, LINK_RAW_OPENBSD, LINK_RAW,
+	LINK_LOOP, LINK_LINUX_SLL, LINK_IPV4, LINK_IPV6, LINK_LINUX_SLL2,
+	FZ_UNSUPPORTED
+};
+#define FZ_NLINKTYPES	(sizeof(linktypes) / sizeof(linktypes[0]))
+
+static int
+allzero(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != 0)
+			return (0);
+	return (1);
+}
+
+/* What flowprobe.h and decode.c's comments promise of every verdict. */
+static void
+check(int linktype, const struct fp_frame *fr, int rv,
+    const struct fp_pkt *p)
+{
+	const struct fp_key *k = &p->p_key;
+	uint32_t wire;
+
+	if (rv < DECODE_OK || rv > DECODE_UNSUPPORTED)
+		__builtin_trap();
+	if ((rv == DECODE_UNSUPPORTED) != (linktype == FZ_UNSUPPORTED))
+		__builtin_trap();
+	/* The key is hashed whole: padding must stay zero on every path. */
+	if (!allzero(k->k_pad, sizeof(k->k_pad)))
+		__builtin_trap();
+	if (k->k_ifindex != FZ_IFINDEX || k->k_vlan > 0x0fff)
+		__builtin_trap();
+	/* A VLAN the capture stripped is the outermost one. */
+	if (fr->fr_vlan != 0 && k->k_vlan != (fr->fr_vlan & 0x0fff))
+		__builtin_trap();
+	if (p->p_l4trunc > 1)
+		__builtin_trap();
+	if (rv != DECODE_OK)
+		return;
+
+	if (k->k_ipver != 4 && k->k_ipver != 6)
+		__builtin_trap();
+	/* Octets come from the IP header and never exceed the wire. */
+	wire = fr->fr_wirelen > fr->fr_caplen ? fr->fr_wirelen :
+	    fr->fr_caplen;
+	if (p->p_octets == 0 || p->p_octets > wire)
+		__builtin_trap();
+	if (k->k_ipver == 4) {
+		if (p->p_octets < 20 || !allzero(k->k_src + 4, 12) ||
+		    !allzero(k->k_dst + 4, 12))
+			__builtin_trap();
+	} else if (p->p_octets < 40)
+		__builtin_trap();
+	if (p->p_tcpflags != 0 && k->k_proto != PROTO_TCP)
+		__builtin_trap();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fp_frame fr;
+	struct fp_pkt p, again;
+	uint16_t wire;
+	int linktype, rv;
+
+	if (size < FZ_PREFIX)
+		return (0);
+	linktype = linktypes[data[0] % FZ_NLINKTYPES];
+	memset(&fr, 0, sizeof(fr));
+	fr.fr_vlan = data[1];
+	wire = (uint16_t)(data[2] << 8 | data[3]);
+	/* libFuzzer's copy is exactly sized: ASan sees any over-read. */
+	fr.fr_caplen = (uint32_t)(size - FZ_PREFIX);
+	fr.fr_data = fr.fr_caplen > 0 ? data + FZ_PREFIX : NULL;
+	if (wire == 0xffff)
+		fr.fr_wirelen = 0;
+	else if ((wire & 0x8000) != 0)
+		fr.fr_wirelen = UINT32_MAX - (wire & 0x7fff);
+	else
+		fr.fr_wirelen = fr.fr_caplen + wire;
+	fr.fr_time = 1700000000000ULL;
+
+	rv = decode_frame(linktype, &fr, FZ_IFINDEX, &p);
+	check(linktype, &fr, rv, &p);
+
+	/* A pure function: the same frame, the same answer. */
+	if (decode_frame(linktype, &fr, FZ_IFINDEX, &again) != rv ||
+	    memcmp(&p.p_key, &again.p_key, sizeof(p.p_key)) != 0 ||
+	    p.p_octets != again.p_octets ||
+	    p.p_tcpflags != again.p_tcpflags ||
+	    p.p_l4trunc != again.p_l4trunc)
+		__builtin_trap();
+	return (0);
+}

@@ -1,0 +1,138 @@
+/*-
+ * Copyright (c) 2026 The flowprobe authors.
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * libFuzzer target for pcapfile.c.  The input is a whole savefile: it is
+ * written to one temporary file per process, opened with pcapfile_open()
+ * and read to the end with pcapfile_next().  Each frame handed out is
+ * compared byte for byte with the record it must come from, which also
+ * touches every captured byte, and the reader's promises (lengths, a
+ * failure or the end repeated on every later call) trap when broken.
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flowprobe.h"
+
+#define FZ_FILEHDR	24
+#define FZ_RECHDR	16
+#define FZ_MAXCAPLEN	262144
+
+int	 LLVMFuzzerInitialize(int *, char ***);
+int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void	 cleanup(void);
+static void	 store(const uint8_t *, size_t);
+
+static char	 path[64];
+static int	 fd = -1;
+
+static void
+cleanup(void)
+{
+	if (fd != -1)
+		(void)unlink(path);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *tmp;
+
+	(void)argc;
+	(void)argv;
+	if ((tmp = getenv("TMPDIR")) == NULL || strlen(tmp) > 32)
+		tmp = "/tmp";
+	snprintf(path, sizeof(path), "%s/fuzz_pcapfile.XXXXXX", tmp);
+	if ((fd = mkstemp(path)) == -1) {
+		perror(path);
+		abort();
+	}
+	atexit(cleanup);
+	return (0);
+}
+
+/* The savefile on disk is the input, nothing more. */
+static void
+store(const uint8_t *data, size_t size)
+{
+	size_t off;
+	ssize_t n;
+
+	if (ftruncate(fd, 0) == -1)
+		abort();
+	for (off = 0; off < size; off += (size_t)n)
+		if ((n = pwrite(fd, data + off, size - off, (off_t)off)) <= 0)
+			abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pcapfile *pf;
+	struct fp_frame fr;
+	char errbuf[256];
+	size_t off;
+	int linktype, rv;
+
+	store(data, size);
+	errbuf[0] = '\0';
+	if ((pf = pcapfile_open(path, errbuf, sizeof(errbuf))) == NULL) {
+		/* One message, always. */
+		if (errbuf[0] == '\0' || errno == 0)
+			__builtin_trap();
+		return (0);
+	}
+	if (size < FZ_FILEHDR)
+		__builtin_trap();
+	linktype = pcapfile_linktype(pf);
+	if (linktype < 0 || linktype > 0xffff)
+		__builtin_trap();
+
+	for (off = FZ_FILEHDR;; off += FZ_RECHDR + fr.fr_caplen) {
+		memset(&fr, 0, sizeof(fr));
+		errbuf[0] = '\0';
+		rv = pcapfile_next(pf, &fr, errbuf, sizeof(errbuf));
+		if (rv != 1)
+			break;
+		if (fr.fr_caplen > FZ_MAXCAPLEN ||
+		    fr.fr_wirelen < fr.fr_caplen || fr.fr_vlan != 0 ||
+		    off + FZ_RECHDR + fr.fr_caplen > size)
+			__builtin_trap();
+		if (fr.fr_caplen > 0 && (fr.fr_data == NULL ||
+		    memcmp(fr.fr_data, data + off + FZ_RECHDR,
+		    fr.fr_caplen) != 0))
+			__builtin_trap();
+	}
+	if (rv == 0) {
+		/* The end is where the last record ended, and it stays. */
+		if (off != size || pcapfile_next(pf, &fr, errbuf,
+		    sizeof(errbuf)) != 0)
+			__builtin_trap();
+	} else if (rv == -1) {
+		if (errbuf[0] == '\0' || pcapfile_next(pf, &fr, errbuf,
+		    sizeof(errbuf)) != -1)
+			__builtin_trap();
+	} else
+		__builtin_trap();
+	pcapfile_close(pf);
+	return (0);
+}
