@@ -82,6 +82,10 @@ tests/zbuf_test: tests/zbuf_test.c tests/zbuf_model.c tests/zbuf_model.h $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) $(LDFLAGS) -o $@ \
 	    tests/zbuf_test.c tests/zbuf_model.c $(LIB) $(ATF_LIBS) -lpthread
 
+# The benchmark's traffic generator.
+bench/gen: bench/gen.c
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ bench/gen.c
+
 tests/mkpcap: tests/mkpcap.c
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ tests/mkpcap.c
 
@@ -129,7 +133,7 @@ lint:
 
 clean:
 	rm -f flowprobe flowprobe.o $(LIB) $(LIBOBJS) $(TEST_C) $(TEST_SH) \
-	    $(TEST_HELPERS) $(FUZZ_TARGETS)
+	    $(TEST_HELPERS) $(FUZZ_TARGETS) bench/gen
 	rm -rf tests/results.db tests/html fuzz/corpus/.work
 
 .PHONY: all check clean fuzz install lint tests
