@@ -429,17 +429,29 @@ sb_confine(const struct sandbox_conf *sc, char *errbuf, size_t errlen)
 	return (0);
 }
 
-#else
+#elif __has_include(<sys/pledge.h>)
 
 /*
- * No confinement of calls here: no Capsicum, and no seccomp filter
- * written for this ABI.  OpenBSD has pledge(2), and
- * __has_include(<sys/pledge.h>) would find it, but its "bpf" promise
- * allows BIOCGSTATS alone, and capture_bpf.c still asks BIOCGETIF
- * whether the interface is gone: pledge("stdio bpf", NULL) would kill
- * the probe.  unveil(2) would add nothing to a chroot to an empty
- * directory and a pledge without path promises.
+ * OpenBSD: pledge(2).  "stdio" covers the loop: read, write, poll,
+ * send(2) on connected sockets, sendsyslog(2); "bpf" adds BIOCGSTATS,
+ * the one ioctl a buffered bpf(4) loop still makes (capture_bpf.c does
+ * not ask BIOCGETIF where pledge exists).  unveil(2) would add nothing
+ * to a chroot to an empty directory and a pledge without path promises.
  */
+static int
+sb_confine(const struct sandbox_conf *sc, char *errbuf, size_t errlen)
+{
+	(void)sc;
+	if (pledge("stdio bpf", NULL) == -1) {
+		snprintf(errbuf, errlen, "pledge: %s", strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+#else
+
+/* No confinement of calls here: no Capsicum, pledge or seccomp filter. */
 static int
 sb_confine(const struct sandbox_conf *sc, char *errbuf, size_t errlen)
 {
