@@ -23,6 +23,8 @@
  * packet.
  */
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -63,7 +65,8 @@ struct pcapfile {
 	enum pf_state	 pf_state;
 	int		 pf_eof;	/* read(2) returned 0 */
 	int		 pf_errno;	/* of the failure, for repeated calls */
-	uint8_t		*pf_buf;	/* PF_BUFSIZE bytes */
+	uint8_t		*pf_buf;
+	size_t		 pf_bufsize;	/* at most PF_BUFSIZE */
 	size_t		 pf_pos;	/* next unparsed byte */
 	size_t		 pf_end;	/* one past the last byte read */
 	uint64_t	 pf_off;	/* file offset of pf_buf[0] */
@@ -122,7 +125,7 @@ pf_fill(struct pcapfile *pf, size_t need)
 	}
 	while (pf->pf_end < need && !pf->pf_eof) {
 		n = read(pf->pf_fd, pf->pf_buf + pf->pf_end,
-		    PF_BUFSIZE - pf->pf_end);
+		    pf->pf_bufsize - pf->pf_end);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -216,12 +219,12 @@ struct pcapfile *
 pcapfile_open(const char *path, char *errbuf, size_t errlen)
 {
 	struct pcapfile *pf;
+	struct stat st;
+	size_t fill;
 	int error;
 
-	if ((pf = calloc(1, sizeof(*pf))) == NULL ||
-	    (pf->pf_buf = malloc(PF_BUFSIZE)) == NULL) {
+	if ((pf = calloc(1, sizeof(*pf))) == NULL) {
 		error = errno;
-		free(pf);
 		if (errlen > 0)
 			snprintf(errbuf, errlen, "%s: %s", path,
 			    strerror(error));
@@ -240,6 +243,22 @@ pcapfile_open(const char *path, char *errbuf, size_t errlen)
 			goto fail;
 		}
 		pf->pf_closefd = 1;
+	}
+	/*
+	 * A small regular file needs no more than its size, yet always room
+	 * for the largest record, should the file grow while it is read.
+	 */
+	fill = PF_FILL;
+	if (fstat(pf->pf_fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size < PF_FILL)
+		fill = (size_t)st.st_size;
+	pf->pf_bufsize = fill + PF_FILEHDR + PF_RECHDR + PF_MAXCAPLEN;
+	if (pf->pf_bufsize > PF_BUFSIZE)
+		pf->pf_bufsize = PF_BUFSIZE;
+	if ((pf->pf_buf = malloc(pf->pf_bufsize)) == NULL) {
+		error = errno;
+		pf_fail(pf, error, errbuf, errlen, "%s", strerror(error));
+		goto fail;
 	}
 	if (pf_header(pf, errbuf, errlen) == -1)
 		goto fail;
