@@ -123,6 +123,10 @@ tests: flowprobe $(TEST_C) $(TEST_SH) $(TEST_HELPERS)
 check: tests
 	sh tests/run
 
+# flowprobe and softflowd side by side; see bench/run.sh.
+bench: flowprobe bench/gen
+	sh bench/run.sh
+
 install: flowprobe
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 555 flowprobe $(DESTDIR)$(BINDIR)/flowprobe
@@ -136,4 +140,4 @@ clean:
 	    $(TEST_HELPERS) $(FUZZ_TARGETS) bench/gen
 	rm -rf tests/results.db tests/html fuzz/corpus/.work
 
-.PHONY: all check clean fuzz install lint tests
+.PHONY: all bench check clean fuzz install lint tests
