@@ -28,6 +28,10 @@ BOUND=100			# tenths of a second any wait may last
 PORT=9995			# free: the namespace is new
 TX=vtx				# the sender's end of the veth pair
 RX=vrx				# the end flowprobe captures on
+NS_TAG=fp			# names the test namespaces
+
+# The test network and process helpers, shared by live and fault tests.
+. "$(atf_get_srcdir)/netns.subr"
 
 # The known flows: PROTO SRC DST SPORT DPORT PACKETS SIZE START GAP [keys],
 # as tests/mkpcap reads them.  tcpreplay sends at its own pace, so only
@@ -58,103 +62,6 @@ flowprobe()
 now()
 {
 	date +%s.%N
-}
-
-# net_up: the two namespaces and the veth pair.  A system where network
-# namespaces do not work (a container without the capability) skips.
-net_up()
-{
-	local ns
-
-	echo "fptx$$ fprx$$" >netns.names
-	NS_TX=fptx$$
-	NS_RX=fprx$$
-	ip netns add "$NS_TX" 2>netns.err ||
-	    atf_skip "ip netns does not work here: $(cat netns.err)"
-	ip netns add "$NS_RX" 2>netns.err ||
-	    atf_skip "ip netns does not work here: $(cat netns.err)"
-	for ns in "$NS_TX" "$NS_RX"; do
-		# No router or neighbour solicitations, no MLD reports.
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		    net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-		ip -n "$ns" link set lo up || atf_fail "lo in $ns"
-	done
-	ip link add "$TX" netns "$NS_TX" type veth peer name "$RX" \
-	    netns "$NS_RX" 2>netns.err ||
-	    atf_skip "cannot create a veth pair: $(cat netns.err)"
-	ip -n "$NS_TX" addr add 10.250.0.1/30 dev "$TX" &&
-	    ip -n "$NS_RX" addr add 10.250.0.2/30 dev "$RX" &&
-	    ip -n "$NS_TX" link set "$TX" up &&
-	    ip -n "$NS_RX" link set "$RX" up ||
-	    atf_fail "cannot set the veth pair up"
-}
-
-net_down()
-{
-	local ns
-
-	[ -f netns.names ] || return 0
-	for ns in $(cat netns.names); do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -f netns.names
-}
-
-# Whether the process whose pid is in file $1 still runs (a zombie, whose
-# status the shell has not collected yet, does not).
-running()
-{
-	local pid st
-
-	[ -f "$1" ] || return 1
-	pid=$(cat "$1")
-	st=$(ps -o stat= -p "$pid" 2>/dev/null) || return 1
-	case "$st" in
-	Z*|"")	return 1 ;;
-	esac
-	return 0
-}
-
-# wait_exit PIDFILE TENTHS: waits for the process to end by itself, at
-# most TENTHS tenths of a second, and leaves its exit status in
-# PIDFILE.status; fails the test if it does not end.
-wait_exit()
-{
-	local pid i
-
-	pid=$(cat "$1")
-	i=0
-	while [ $i -lt "$2" ] && running "$1"; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if running "$1"; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		rm -f "$1"
-		atf_fail "pid $pid did not end within $(($2 / 10)) s"
-	fi
-	wait "$pid"
-	echo $? >"$1.status"
-	rm -f "$1"
-}
-
-# Stops the process in pidfile $1, if any: SIGTERM, then SIGKILL.
-stop_pidfile()
-{
-	local pid i
-
-	[ -f "$1" ] || return 0
-	pid=$(cat "$1")
-	kill -TERM "$pid" 2>/dev/null
-	i=0
-	while [ $i -lt $BOUND ] && running "$1"; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	rm -f "$1"
 }
 
 stop_all()
