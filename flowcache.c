@@ -111,7 +111,8 @@ struct flowcache {
 	struct fc_stats	 fc_stats;
 };
 
-static uint64_t	 fc_mum(uint64_t, uint64_t);
+static uint64_t	 fc_splitmix(uint64_t *, uint64_t);
+static inline uint64_t fc_nh(uint64_t, uint64_t);
 static uint64_t	 fc_hash(const struct flowcache *, const uint64_t *);
 static uint32_t	 fc_lookup(const struct flowcache *, uint32_t,
 		    const uint64_t *);
@@ -140,14 +141,8 @@ struct flowcache *
 flowcache_create(const struct fc_conf *conf, flow_emit_fn *emit, void *arg)
 {
 	/* Odd constants (digits of pi) so that no two words share a key. */
-	static const uint64_t mix[8] = {
-		UINT64_C(0x243f6a8885a308d3), UINT64_C(0x13198a2e03707345),
-		UINT64_C(0xa4093822299f31d1), UINT64_C(0x082efa98ec4e6c89),
-		UINT64_C(0x452821e638d01377), UINT64_C(0xbe5466cf34e90c6d),
-		UINT64_C(0xc0ac29b7c97c50dd), UINT64_C(0x3f84d5b5b5470917)
-	};
 	struct flowcache *fc;
-	uint64_t nbuckets;
+	uint64_t nbuckets, sm;
 	size_t i;
 
 	if (conf == NULL || emit == NULL || conf->fc_maxflows == 0 ||
@@ -177,8 +172,10 @@ flowcache_create(const struct fc_conf *conf, flow_emit_fn *emit, void *arg)
 	fc->fc_tcpend = conf->fc_tcpend;
 	fc->fc_maxcount = conf->fc_maxcount != 0 ? conf->fc_maxcount :
 	    UINT64_MAX;
+	/* Key words that look independent to whoever lacks the seed. */
+	sm = conf->fc_seed[0] ^ (conf->fc_seed[1] << 32 | conf->fc_seed[1] >> 32);
 	for (i = 0; i < 8; i++)
-		fc->fc_k[i] = conf->fc_seed[i & 1] ^ mix[i];
+		fc->fc_k[i] = fc_splitmix(&sm, conf->fc_seed[1]);
 	fc->fc_emit = emit;
 	fc->fc_arg = arg;
 	return (fc);
@@ -306,43 +303,44 @@ flowcache_stats(const struct flowcache *fc)
 	return (&fc->fc_stats);
 }
 
-/*
- * The high and low halves of the 128-bit product, folded.  Written with
- * 32-bit halves so that it needs no compiler extension.
- */
+/* SplitMix64's output function, keyed further by k. */
 static uint64_t
-fc_mum(uint64_t a, uint64_t b)
+fc_splitmix(uint64_t *state, uint64_t k)
 {
-	uint64_t ah, al, bh, bl, hl, lh, ll, mid, hi, lo;
+	uint64_t z;
 
-	ah = a >> 32;
-	al = a & UINT32_MAX;
-	bh = b >> 32;
-	bl = b & UINT32_MAX;
-	ll = al * bl;
-	hl = ah * bl;
-	lh = al * bh;
-	mid = (ll >> 32) + (hl & UINT32_MAX) + (lh & UINT32_MAX);
-	lo = (ll & UINT32_MAX) | mid << 32;
-	hi = ah * bh + (hl >> 32) + (lh >> 32) + (mid >> 32);
-	return (hi ^ lo);
+	z = (*state += UINT64_C(0x9e3779b97f4a7c15)) ^ k;
+	z = (z ^ z >> 30) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ z >> 27) * UINT64_C(0x94d049bb133111eb);
+	return (z ^ z >> 31);
 }
 
 /*
- * Keyed hash of the six key words.  Each pair is multiplied after mixing
- * in its own seed words, so which keys collide depends on the seed, not
- * on anything a sender of packets can see.
+ * NH, the hash under UMAC (RFC 4418): the key's twelve 32-bit halves,
+ * each added to its own secret word, multiplied in pairs and summed.
+ * For any two keys a sender picks, they collide with probability about
+ * 2^-32 over the secret, so a crafted flood cannot pile up in a bucket.
+ * A multiply and shifts then spread the sum over the low bits that pick
+ * the bucket.  Six 32x32 multiplies: a few dozen instructions.
  */
+static inline uint64_t
+fc_nh(uint64_t w, uint64_t k)
+{
+	return ((uint64_t)(uint32_t)(w + k) * (uint32_t)((w >> 32) + (k >> 32)));
+}
+
 static uint64_t
 fc_hash(const struct flowcache *fc, const uint64_t *w)
 {
 	const uint64_t *k = fc->fc_k;
-	uint64_t a, b, c;
+	uint64_t h;
 
-	a = fc_mum(w[0] ^ k[0], w[1] ^ k[1]);
-	b = fc_mum(w[2] ^ k[2], w[3] ^ k[3]);
-	c = fc_mum(w[4] ^ k[4], w[5] ^ k[5]);
-	return (fc_mum(a ^ k[6], b ^ c ^ k[7]));
+	/* Written out: the compiler does not unroll the loop at -O2. */
+	h = fc_nh(w[0], k[0]) + fc_nh(w[1], k[1]) + fc_nh(w[2], k[2]) +
+	    fc_nh(w[3], k[3]) + fc_nh(w[4], k[4]) + fc_nh(w[5], k[5]);
+	h ^= h >> 32;
+	h *= k[6] | 1;
+	return (h ^ h >> 29);
 }
 
 static uint32_t
