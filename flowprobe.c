@@ -60,6 +60,8 @@
 #define LIVE_LAG_MS		300
 /* At the end, wait this long, at most 3 times, for the last buffers. */
 #define DRAIN_MS		200
+/* Paced, this many datagrams go out back to back, then 1 ms of rest. */
+#define PACE_BURST		32
 
 struct decode_stats {
 	uint64_t	 ds_read;
@@ -79,6 +81,8 @@ struct probe {
 	int			 pr_linktype;
 	uint64_t		 pr_now;	/* never runs backwards */
 	uint64_t		 pr_maxpackets;	/* -c; 0: no limit */
+	int			 pr_paced;	/* see send_datagram */
+	uint32_t		 pr_burst;
 	struct decode_stats	 pr_ds;
 };
 
@@ -96,6 +100,7 @@ static void	 on_signal(int);
 static void	 on_report(int);
 static uint64_t	 wallclock_ms(void);
 static void	 emit_flow(const struct flow *, enum flow_end, void *);
+static int	 send_datagram(const uint8_t *, size_t, void *);
 static void	 meter_frame(struct probe *, const struct fp_frame *);
 static void	 on_frame(const struct fp_frame *, void *);
 static void	 tick(struct probe *);
@@ -249,6 +254,26 @@ emit_flow(const struct flow *f, enum flow_end reason, void *arg)
 }
 
 /*
+ * A million flows can end at once (end of file, window, signal), and
+ * their datagrams, sent as fast as they are built, overflow a collector's
+ * socket buffer: records lost with no error anywhere.  Paced, at most
+ * PACE_BURST datagrams go out per millisecond, about 900,000 records a
+ * second.  A file is always paced, nothing waits on it; a live capture
+ * only in its final flush, so that capture never stalls.
+ */
+static int
+send_datagram(const uint8_t *buf, size_t len, void *arg)
+{
+	struct probe *pr = arg;
+
+	if (pr->pr_paced && ++pr->pr_burst >= PACE_BURST) {
+		pr->pr_burst = 0;
+		(void)poll(NULL, 0, 1);
+	}
+	return (collector_send(buf, len, &pr->pr_cs));
+}
+
+/*
  * One frame, from either loop.  The packets' own times are the flows'
  * times; one that is earlier than the latest seen counts as the latest,
  * so the cache's clock never runs backwards.
@@ -290,6 +315,7 @@ tick(struct probe *pr)
 static void
 finish(struct probe *pr)
 {
+	pr->pr_paced = 1;
 	flowcache_expire(pr->pr_fc, pr->pr_now);
 	flowcache_flush(pr->pr_fc, FLOW_END_FORCED);
 	if (pr->pr_ex != NULL)
@@ -312,6 +338,7 @@ run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 
 	status = 0;
 	next_tick = 0;
+	pr->pr_paced = 1;
 	while (quit == 0) {
 		if (pr->pr_maxpackets != 0 &&
 		    pr->pr_ds.ds_read >= pr->pr_maxpackets)
@@ -327,7 +354,7 @@ run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 		/* The exporter's uptime starts with the capture. */
 		if (pr->pr_cs.cs_count > 0 && pr->pr_ex == NULL &&
 		    (pr->pr_ex = export_create(&pr->pr_ecc, fr.fr_time,
-		    collector_send, &pr->pr_cs)) == NULL)
+		    send_datagram, pr)) == NULL)
 			err(EX_SOFTWARE, "exporter");
 		/* Expire first, so records leave in the order they ended. */
 		if (fr.fr_time >= next_tick) {
@@ -530,7 +557,7 @@ main(int argc, char *argv[])
 	/* Reading a file, the exporter's uptime starts with its packets. */
 	if (pf == NULL && pr.pr_cs.cs_count > 0 &&
 	    (pr.pr_ex = export_create(&pr.pr_ecc, wallclock_ms(),
-	    collector_send, &pr.pr_cs)) == NULL)
+	    send_datagram, &pr)) == NULL)
 		err(EX_SOFTWARE, "exporter");
 
 	if (o.o_daemon) {
