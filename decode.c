@@ -94,7 +94,6 @@ static inline int	 cur_peek(const struct cursor *, uint8_t *);
 static inline int	 cur_u8(struct cursor *, uint8_t *);
 static inline int	 cur_be16(struct cursor *, uint16_t *);
 static inline int	 cur_be32(struct cursor *, uint32_t *);
-static inline int	 cur_copy(struct cursor *, uint8_t *, size_t);
 
 static int	 af_version(uint32_t);
 static int	 af_decode(struct cursor *, uint32_t, int, uint32_t,
@@ -169,16 +168,6 @@ cur_be32(struct cursor *c, uint32_t *v)
 	*v = (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 |
 	    (uint32_t)c->p[2] << 8 | (uint32_t)c->p[3];
 	c->p += 4;
-	return (0);
-}
-
-static inline int
-cur_copy(struct cursor *c, uint8_t *dst, size_t n)
-{
-	if (n > cur_left(c))
-		return (-1);
-	memcpy(dst, c->p, n);
-	c->p += n;
 	return (0);
 }
 
@@ -452,19 +441,25 @@ static int
 ipv4_decode(struct cursor *c, uint32_t uncap, struct fp_pkt *p)
 {
 	struct cursor	 l4;
+	const uint8_t	*h;
 	uint32_t	 wire_left, hlen, len;
 	uint16_t	 totlen, frag;
 	uint8_t		 vihl, tos, proto;
 
 	wire_left = (uint32_t)cur_left(c) + uncap;
 	l4 = *c;
-	if (cur_u8(c, &vihl) == -1 || cur_u8(c, &tos) == -1 ||
-	    cur_be16(c, &totlen) == -1 || cur_skip(c, 2) == -1 ||
-	    cur_be16(c, &frag) == -1 || cur_skip(c, 1) == -1 ||
-	    cur_u8(c, &proto) == -1 || cur_skip(c, 2) == -1 ||
-	    cur_copy(c, p->p_key.k_src, 4) == -1 ||
-	    cur_copy(c, p->p_key.k_dst, 4) == -1)
+	/* One bounds check for the fixed header, then plain offsets. */
+	if (cur_left(c) < IPV4_HDRLEN)
 		return (DECODE_TRUNCATED);
+	h = c->p;
+	vihl = h[0];
+	tos = h[1];
+	totlen = (uint16_t)(h[2] << 8 | h[3]);
+	frag = (uint16_t)(h[6] << 8 | h[7]);
+	proto = h[9];
+	memcpy(p->p_key.k_src, h + 12, 4);
+	memcpy(p->p_key.k_dst, h + 16, 4);
+	c->p += IPV4_HDRLEN;
 	if (vihl >> 4 != 4)
 		return (DECODE_INVALID);
 	hlen = (uint32_t)(vihl & 0x0f) * 4;
@@ -516,12 +511,16 @@ ipv6_decode(struct cursor *c, uint32_t uncap, struct fp_pkt *p)
 
 	wire_left = (uint32_t)cur_left(c) + uncap;
 	l4 = *c;
-	if (cur_u8(c, &b0) == -1 || cur_u8(c, &b1) == -1 ||
-	    cur_skip(c, 2) == -1 || cur_be16(c, &plen) == -1 ||
-	    cur_u8(c, &nh) == -1 || cur_skip(c, 1) == -1 ||
-	    cur_copy(c, p->p_key.k_src, 16) == -1 ||
-	    cur_copy(c, p->p_key.k_dst, 16) == -1)
+	/* One bounds check for the fixed header, then plain offsets. */
+	if (cur_left(c) < IPV6_HDRLEN)
 		return (DECODE_TRUNCATED);
+	b0 = c->p[0];
+	b1 = c->p[1];
+	plen = (uint16_t)(c->p[4] << 8 | c->p[5]);
+	nh = c->p[6];
+	memcpy(p->p_key.k_src, c->p + 8, 16);
+	memcpy(p->p_key.k_dst, c->p + 24, 16);
+	c->p += IPV6_HDRLEN;
 	if (b0 >> 4 != 6)
 		return (DECODE_INVALID);
 	/* Zero: a jumbogram or GSO super-frame; the wire knows. */
