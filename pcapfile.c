@@ -303,6 +303,14 @@ pcapfile_next(struct pcapfile *pf, struct fp_frame *fr, char *errbuf,
 	}
 
 	recno = pf->pf_recno + 1;
+	/* Most records are in the buffer already: no refill to consider. */
+	if (pf->pf_end - pf->pf_pos >= PF_RECHDR) {
+		h = pf->pf_buf + pf->pf_pos;
+		incl = pf_get32(h + 8, pf->pf_be);
+		if (incl <= PF_MAXCAPLEN &&
+		    pf->pf_end - pf->pf_pos >= PF_RECHDR + (size_t)incl)
+			goto record;
+	}
 	if (pf_fill(pf, PF_RECHDR) == -1)
 		goto readerr;
 	recoff = pf->pf_off + pf->pf_pos;
@@ -331,6 +339,7 @@ pcapfile_next(struct pcapfile *pf, struct fp_frame *fr, char *errbuf,
 
 	/* The fill may have moved the record to the front. */
 	h = pf->pf_buf + pf->pf_pos;
+record:
 	sec = pf_get32(h, pf->pf_be);
 	frac = pf_get32(h + 4, pf->pf_be);
 	orig = pf_get32(h + 12, pf->pf_be);
