@@ -301,6 +301,7 @@ ex_encode(uint8_t *p, const struct tmpl *t, const struct flow *f,
     enum flow_end reason, uint64_t boot)
 {
 	const struct ie *ie;
+	uint64_t v;
 	size_t i;
 
 	for (i = 0; i < t->t_nies; i++) {
@@ -315,8 +316,26 @@ ex_encode(uint8_t *p, const struct tmpl *t, const struct flow *f,
 			memcpy(p, f->f_key.k_dst, ie->ie_len);
 			break;
 		default:
-			putbe(p, ie_value(ie->ie_id, f, reason, boot),
-			    ie->ie_len);
+			v = ie_value(ie->ie_id, f, reason, boot);
+			/* The usual widths without putbe's byte loop. */
+			switch (ie->ie_len) {
+			case 1:
+				p[0] = v & 0xff;
+				break;
+			case 2:
+				put16(p, (uint16_t)v);
+				break;
+			case 4:
+				put32(p, (uint32_t)v);
+				break;
+			case 8:
+				put32(p, (uint32_t)(v >> 32));
+				put32(p + 4, (uint32_t)v);
+				break;
+			default:
+				putbe(p, v, ie->ie_len);
+				break;
+			}
 			break;
 		}
 		p += ie->ie_len;
