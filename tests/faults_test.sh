@@ -98,23 +98,10 @@ nfcapd_clean()
 # packet socket is bound, so that nothing sent afterwards is missed.
 start_probe()
 {
-	local i
-
 	ip netns exec "$NS_RX" "$(flowprobe)" -i "$RX" "$@" \
 	    >probe.out 2>probe.err &
 	echo $! >probe.pid
-	i=0
-	while [ $i -lt $BOUND ]; do
-		if ip netns exec "$NS_RX" awk 'NR > 1 && $6 == 1 { f = 1 }
-		    END { exit !f }' /proc/net/packet; then
-			return 0
-		fi
-		running probe.pid || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	cat probe.err >&2
-	atf_fail "flowprobe did not start capturing"
+	wait_capturing
 }
 
 # fail_probe MESSAGE: fails with flowprobe's messages on stderr.

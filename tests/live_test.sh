@@ -104,23 +104,10 @@ stop_nfcapd()
 # /proc/net/packet), so that nothing sent afterwards can be missed.
 start_probe()
 {
-	local i
-
 	ip netns exec "$NS_RX" "$(flowprobe)" -i "$RX" -V 10 \
 	    -n "127.0.0.1:$PORT" "$@" >probe.out 2>probe.err &
 	echo $! >probe.pid
-	i=0
-	while [ $i -lt $BOUND ]; do
-		if ip netns exec "$NS_RX" awk 'NR > 1 && $6 == 1 { f = 1 }
-		    END { exit !f }' /proc/net/packet; then
-			return 0
-		fi
-		running probe.pid || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	cat probe.err >&2
-	atf_fail "flowprobe did not start capturing"
+	wait_capturing
 }
 
 # replay SPEC PPS: a capture of SPEC sent from the other namespace.
