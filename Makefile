@@ -101,13 +101,13 @@ fuzz: $(FUZZ_TARGETS)
 fuzz/fuzz_decode: fuzz/fuzz_decode.c decode.c $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_decode.c decode.c
 
-fuzz/fuzz_filter: fuzz/fuzz_filter.c filter.c $(HDRS)
+fuzz/fuzz_filter: fuzz/fuzz_filter.c fuzz/fuzzfile.h filter.c $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_filter.c filter.c
 
 fuzz/fuzz_options: fuzz/fuzz_options.c options.c $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_options.c options.c
 
-fuzz/fuzz_pcapfile: fuzz/fuzz_pcapfile.c pcapfile.c $(HDRS)
+fuzz/fuzz_pcapfile: fuzz/fuzz_pcapfile.c fuzz/fuzzfile.h pcapfile.c $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_pcapfile.c pcapfile.c
 
 fuzz/fuzz_zbuf: fuzz/fuzz_zbuf.c zbuf.c $(HDRS)

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "fuzz/fuzzfile.h"
 
 #define FZ_SMALL	4	/* the second, tight limit */
 #define FZ_SNAPLEN	256
@@ -40,16 +41,12 @@
 int	 LLVMFuzzerInitialize(int *, char ***);
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static void	 cleanup(void);
-static void	 store(const uint8_t *, size_t);
 static int	 load(struct fp_insn *, size_t, size_t *);
 static int	 pktload(const uint8_t *, size_t, uint32_t, uint32_t,
 		    uint32_t *);
 static uint32_t	 run(const struct fp_insn *, size_t, const uint8_t *,
 		    size_t);
 
-static char	 path[64];
-static int	 fd = -1;
 
 /* An Ethernet, IPv4, TCP port 80 frame for the interpreter. */
 static const uint8_t packet[] = {
@@ -60,42 +57,13 @@ static const uint8_t packet[] = {
 	0x00, 0x00, 0x50, 0x02, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00
 };
 
-static void
-cleanup(void)
-{
-	if (fd != -1)
-		(void)unlink(path);
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp;
-
 	(void)argc;
 	(void)argv;
-	if ((tmp = getenv("TMPDIR")) == NULL || strlen(tmp) > 32)
-		tmp = "/tmp";
-	snprintf(path, sizeof(path), "%s/fuzz_filter.XXXXXX", tmp);
-	if ((fd = mkstemp(path)) == -1) {
-		perror(path);
-		abort();
-	}
-	atexit(cleanup);
+	fuzzfile_open("fuzz_filter");
 	return (0);
-}
-
-static void
-store(const uint8_t *data, size_t size)
-{
-	size_t off;
-	ssize_t n;
-
-	if (ftruncate(fd, 0) == -1)
-		abort();
-	for (off = 0; off < size; off += (size_t)n)
-		if ((n = pwrite(fd, data + off, size - off, (off_t)off)) <= 0)
-			abort();
 }
 
 /* filter_load() and the promises of its failure path. */
@@ -108,13 +76,13 @@ load(struct fp_insn *insns, size_t max, size_t *n)
 	errbuf[0] = '\0';
 	*n = 12345;
 	errno = 0;
-	rv = filter_load(path, insns, max, n, errbuf, sizeof(errbuf));
+	rv = filter_load(fuzzfile_path, insns, max, n, errbuf, sizeof(errbuf));
 	if (rv == 0) {
 		if (*n < 1 || *n > max || *n > CAPTURE_MAXINSNS)
 			__builtin_trap();
 	} else if (rv == -1) {
 		if (*n != 0 || errno == 0 ||
-		    strncmp(errbuf, path, strlen(path)) != 0)
+		    strncmp(errbuf, fuzzfile_path, strlen(fuzzfile_path)) != 0)
 			__builtin_trap();
 	} else
 		__builtin_trap();
@@ -274,7 +242,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n, nsmall, i;
 	int rv, rvsmall;
 
-	store(data, size);
+	fuzzfile_store(data, size);
 	/* Exactly sized, so that ASan sees a store past the limit. */
 	if ((big = malloc(CAPTURE_MAXINSNS * sizeof(*big))) == NULL ||
 	    (small = malloc(FZ_SMALL * sizeof(*small))) == NULL ||

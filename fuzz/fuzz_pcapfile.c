@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "flowprobe.h"
+#include "fuzz/fuzzfile.h"
 
 #define FZ_FILEHDR	24
 #define FZ_RECHDR	16
@@ -39,49 +40,15 @@
 int	 LLVMFuzzerInitialize(int *, char ***);
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static void	 cleanup(void);
-static void	 store(const uint8_t *, size_t);
 
-static char	 path[64];
-static int	 fd = -1;
-
-static void
-cleanup(void)
-{
-	if (fd != -1)
-		(void)unlink(path);
-}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp;
-
 	(void)argc;
 	(void)argv;
-	if ((tmp = getenv("TMPDIR")) == NULL || strlen(tmp) > 32)
-		tmp = "/tmp";
-	snprintf(path, sizeof(path), "%s/fuzz_pcapfile.XXXXXX", tmp);
-	if ((fd = mkstemp(path)) == -1) {
-		perror(path);
-		abort();
-	}
-	atexit(cleanup);
+	fuzzfile_open("fuzz_pcapfile");
 	return (0);
-}
-
-/* The savefile on disk is the input, nothing more. */
-static void
-store(const uint8_t *data, size_t size)
-{
-	size_t off;
-	ssize_t n;
-
-	if (ftruncate(fd, 0) == -1)
-		abort();
-	for (off = 0; off < size; off += (size_t)n)
-		if ((n = pwrite(fd, data + off, size - off, (off_t)off)) <= 0)
-			abort();
 }
 
 int
@@ -93,9 +60,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off;
 	int linktype, rv;
 
-	store(data, size);
+	fuzzfile_store(data, size);
 	errbuf[0] = '\0';
-	if ((pf = pcapfile_open(path, errbuf, sizeof(errbuf))) == NULL) {
+	if ((pf = pcapfile_open(fuzzfile_path, errbuf, sizeof(errbuf))) == NULL) {
 		/* One message, always. */
 		if (errbuf[0] == '\0' || errno == 0)
 			__builtin_trap();
