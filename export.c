@@ -90,16 +90,68 @@ struct ie {
 	uint16_t	 ie_len;
 };
 
+/*
+ * Stores one record of a template at p: the flow, why it ended, and the
+ * exporter's sysUptime 0.  The caller has checked that the record fits.
+ */
+typedef void	 tmpl_write_fn(uint8_t *, const struct flow *, enum flow_end,
+		    uint64_t);
+
 struct tmpl {
 	uint16_t	 t_id;
 	uint16_t	 t_nies;
 	const struct ie	*t_ies;
+	tmpl_write_fn	*t_write;
 };
 
+static void	 put16(uint8_t *, uint16_t);
+static void	 put32(uint8_t *, uint32_t);
+static void	 put64(uint8_t *, uint64_t);
+static void	 wr_v9_4(uint8_t *, const struct flow *, enum flow_end,
+		    uint64_t);
+static void	 wr_v9_6(uint8_t *, const struct flow *, enum flow_end,
+		    uint64_t);
+static void	 wr_v9(uint8_t *, const struct flow *, uint64_t, uint8_t);
+static void	 wr_ipfix_4(uint8_t *, const struct flow *, enum flow_end,
+		    uint64_t);
+static void	 wr_ipfix_6(uint8_t *, const struct flow *, enum flow_end,
+		    uint64_t);
+static void	 wr_ipfix(uint8_t *, const struct flow *, enum flow_end,
+		    uint8_t);
+static size_t	 ex_pad(const struct exporter *, size_t);
+static size_t	 tmpl_reclen(const struct tmpl *);
+static size_t	 tmpl_setlen(const struct tmpl *);
+static void	 tmpl_setwrite(uint8_t *, const struct tmpl *, uint16_t);
+static size_t	 ex_min_payload(const struct exporter *);
+static int	 ex_tmpl_due(const struct exporter *, uint64_t);
+static void	 ex_begin(struct exporter *, uint64_t, int);
+static void	 ex_close_set(struct exporter *);
+static int	 ex_fits(const struct exporter *, int);
+static void	 ex_open_set(struct exporter *, int, uint64_t);
+static void	 ex_send_pending(struct exporter *, uint64_t);
+static void	 wr_v5(uint8_t *, const struct flow *, enum flow_end,
+		    uint64_t);
+static void	 ex_open_v5(struct exporter *, uint64_t);
+/* Out of line: its register saves would otherwise cost every record. */
+static void	 ex_flow_slow(struct exporter *, int, const struct flow *,
+		    enum flow_end, uint64_t) __attribute__((__noinline__));
+static inline void ex_put(struct exporter *, int, const struct flow *,
+		    enum flow_end);
+static int	 col_parse(const char *, char *, size_t, char *, size_t,
+		    int *, char *, size_t);
+static void	 col_name(const struct sockaddr *, socklen_t, char *, size_t);
+static const char *proto_name(uint8_t, char *, size_t);
+static void	 print_addr(const struct fp_key *, const uint8_t *, char *,
+		    size_t);
+
 /*
- * The one description of each record layout.  The template sets and the
- * record encoder are both driven from these tables so that they cannot
- * disagree about which field sits where.
+ * The one description of each record layout: the template sets are built
+ * from these tables.  Records are written by a function per template
+ * (wr_v9_4() and the like) that stores the same fields in the same order
+ * at fixed offsets, since walking the table cost several hundred
+ * instructions per record.  The table_agreement cases in
+ * tests/export_test.c decode a record with the template actually sent, so
+ * a writer that drifts from its table fails there.
  */
 /*
  * v9 also carries ICMP_TYPE: nfdump takes ICMP type and code from it
@@ -137,12 +189,12 @@ static const struct ie ipfix_ies6[] = {
 
 /* Index 0 is the IPv4 template, 1 the IPv6 one. */
 static const struct tmpl v9_tmpls[2] = {
-	{ TMPL_ID_IPV4, NITEMS(v9_ies4), v9_ies4 },
-	{ TMPL_ID_IPV6, NITEMS(v9_ies6), v9_ies6 }
+	{ TMPL_ID_IPV4, NITEMS(v9_ies4), v9_ies4, wr_v9_4 },
+	{ TMPL_ID_IPV6, NITEMS(v9_ies6), v9_ies6, wr_v9_6 }
 };
 static const struct tmpl ipfix_tmpls[2] = {
-	{ TMPL_ID_IPV4, NITEMS(ipfix_ies4), ipfix_ies4 },
-	{ TMPL_ID_IPV6, NITEMS(ipfix_ies6), ipfix_ies6 }
+	{ TMPL_ID_IPV4, NITEMS(ipfix_ies4), ipfix_ies4, wr_ipfix_4 },
+	{ TMPL_ID_IPV6, NITEMS(ipfix_ies6), ipfix_ies6, wr_ipfix_6 }
 };
 
 struct exporter {
@@ -153,15 +205,19 @@ struct exporter {
 	const struct tmpl	*ex_tmpls;	/* NULL for v5 */
 	size_t			 ex_hdrlen;
 	size_t			 ex_align;	/* v9 pads data sets */
+	size_t			 ex_limit;	/* payload a set may fill */
 	size_t			 ex_reclen[2];	/* by template */
+	tmpl_write_fn		*ex_write[2];	/* ... and their writers */
 	uint32_t		 ex_v5max;	/* v5 records per datagram */
+	uint8_t			*ex_tmplset;	/* built once, copied as is */
+	size_t			 ex_tmplsetlen;
 
 	/* The pending datagram; ex_len == 0 means none. */
 	uint8_t			*ex_buf;
 	size_t			 ex_len;
-	size_t			 ex_set;	/* open data set, or 0 */
-	int			 ex_settmpl;	/* its template */
-	uint32_t		 ex_count;	/* v9 counts templates */
+	int			 ex_settmpl;	/* open data set's, or -1 */
+	size_t			 ex_set;	/* ... where it starts */
+	size_t			 ex_room;	/* see export_flow() */
 	uint32_t		 ex_data;	/* data records */
 	int			 ex_hastmpl;	/* has the templates */
 	uint64_t		 ex_started;	/* first record's time */
@@ -183,29 +239,10 @@ struct collector {
 	char		 c_name[160];	/* numeric "[host]:port" */
 };
 
-static void	 put16(uint8_t *, uint16_t);
-static void	 put32(uint8_t *, uint32_t);
-static void	 putbe(uint8_t *, uint64_t, size_t);
-static size_t	 ex_pad(const struct exporter *, size_t);
-static size_t	 tmpl_reclen(const struct tmpl *);
-static uint64_t	 ie_value(uint16_t, const struct flow *, enum flow_end,
-		    uint64_t);
-static void	 ex_encode(uint8_t *, const struct tmpl *,
-		    const struct flow *, enum flow_end, uint64_t);
-static size_t	 ex_min_payload(const struct exporter *);
-static int	 ex_tmpl_due(const struct exporter *, uint64_t);
-static void	 ex_begin(struct exporter *, uint64_t, int);
-static void	 ex_close_set(struct exporter *);
-static int	 ex_fits(const struct exporter *, int);
-static void	 ex_send_pending(struct exporter *, uint64_t);
-static void	 ex_flow_v5(struct exporter *, const struct flow *, uint64_t);
-static int	 col_parse(const char *, char *, size_t, char *, size_t,
-		    int *, char *, size_t);
-static void	 col_name(const struct sockaddr *, socklen_t, char *, size_t);
-static const char *proto_name(uint8_t, char *, size_t);
-static void	 print_addr(const struct fp_key *, const uint8_t *, char *,
-		    size_t);
-
+/*
+ * Byte stores rather than htonl() and memcpy(): no alignment is needed
+ * and compilers usually turn each into one byte-swapped store.
+ */
 static void
 put16(uint8_t *p, uint16_t v)
 {
@@ -222,14 +259,101 @@ put32(uint8_t *p, uint32_t v)
 	p[3] = v & 0xff;
 }
 
-/* The low len bytes of v, big-endian. */
 static void
-putbe(uint8_t *p, uint64_t v, size_t len)
+put64(uint8_t *p, uint64_t v)
 {
-	while (len > 0) {
-		p[--len] = v & 0xff;
-		v >>= 8;
-	}
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+/*
+ * The record writers, one per template, each a straight run of stores at
+ * the offsets the template's table gives: the addresses, then the fields
+ * both address families share.
+ */
+static void
+wr_v9_4(uint8_t *p, const struct flow *f, enum flow_end reason,
+    uint64_t boot)
+{
+	(void)reason;
+	memcpy(p, f->f_key.k_src, 4);
+	memcpy(p + 4, f->f_key.k_dst, 4);
+	wr_v9(p + 8, f, boot, 4);
+}
+
+static void
+wr_v9_6(uint8_t *p, const struct flow *f, enum flow_end reason,
+    uint64_t boot)
+{
+	(void)reason;
+	memcpy(p, f->f_key.k_src, 16);
+	memcpy(p + 16, f->f_key.k_dst, 16);
+	wr_v9(p + 32, f, boot, 6);
+}
+
+/* ipver is the template's: export_flow() picks it by IP version. */
+static void
+wr_v9(uint8_t *p, const struct flow *f, uint64_t boot, uint8_t ipver)
+{
+	const struct fp_key *k = &f->f_key;
+
+	put16(p, k->k_sport);
+	put16(p + 2, k->k_dport);
+	p[4] = k->k_proto;
+	p[5] = k->k_tos;
+	p[6] = f->f_tcpflags;
+	put32(p + 7, k->k_ifindex);
+	put32(p + 11, 0);	/* output: flowprobe does not route */
+	put16(p + 15, k->k_vlan);
+	put64(p + 17, f->f_octets);
+	put64(p + 25, f->f_packets);
+	/* v9 times are sysUptime-relative and wrap at 2^32 ms, by design. */
+	put32(p + 33, (uint32_t)(f->f_first - boot));
+	put32(p + 37, (uint32_t)(f->f_last - boot));
+	p[41] = ipver;
+	put16(p + 42, k->k_proto == 1 || k->k_proto == 58 ? k->k_dport : 0);
+}
+
+static void
+wr_ipfix_4(uint8_t *p, const struct flow *f, enum flow_end reason,
+    uint64_t boot)
+{
+	(void)boot;
+	memcpy(p, f->f_key.k_src, 4);
+	memcpy(p + 4, f->f_key.k_dst, 4);
+	wr_ipfix(p + 8, f, reason, 4);
+}
+
+static void
+wr_ipfix_6(uint8_t *p, const struct flow *f, enum flow_end reason,
+    uint64_t boot)
+{
+	(void)boot;
+	memcpy(p, f->f_key.k_src, 16);
+	memcpy(p + 16, f->f_key.k_dst, 16);
+	wr_ipfix(p + 32, f, reason, 6);
+}
+
+static void
+wr_ipfix(uint8_t *p, const struct flow *f, enum flow_end reason,
+    uint8_t ipver)
+{
+	const struct fp_key *k = &f->f_key;
+
+	put16(p, k->k_sport);
+	put16(p + 2, k->k_dport);
+	p[4] = k->k_proto;
+	p[5] = k->k_tos;
+	put16(p + 6, f->f_tcpflags);
+	put32(p + 8, k->k_ifindex);
+	put32(p + 12, 0);	/* output: flowprobe does not route */
+	put16(p + 16, k->k_vlan);
+	put64(p + 18, f->f_octets);
+	put64(p + 26, f->f_packets);
+	put64(p + 34, f->f_first);
+	put64(p + 42, f->f_last);
+	p[50] = (uint8_t)reason;
+	p[51] = ipver;
 }
 
 /* Where a data set ending at off really ends once padded. */
@@ -250,115 +374,50 @@ tmpl_reclen(const struct tmpl *t)
 	return (len);
 }
 
-static uint64_t
-ie_value(uint16_t id, const struct flow *f, enum flow_end reason,
-    uint64_t boot)
+/* The length of a template set holding both templates of tmpls. */
+static size_t
+tmpl_setlen(const struct tmpl *tmpls)
 {
-	const struct fp_key *k = &f->f_key;
-
-	switch (id) {
-	case IE_OCTETS:
-		return (f->f_octets);
-	case IE_PACKETS:
-		return (f->f_packets);
-	case IE_PROTO:
-		return (k->k_proto);
-	case IE_TOS:
-		return (k->k_tos);
-	case IE_TCPFLAGS:
-		return (f->f_tcpflags);
-	case IE_SPORT:
-		return (k->k_sport);
-	case IE_DPORT:
-		return (k->k_dport);
-	case IE_ICMPTYPE:
-		return (k->k_proto == 1 || k->k_proto == 58 ? k->k_dport : 0);
-	case IE_INPUT:
-		return (k->k_ifindex);
-	case IE_VLAN:
-		return (k->k_vlan);
-	case IE_IPVER:
-		return (k->k_ipver == 6 ? 6 : 4);
-	case IE_ENDREASON:
-		return ((uint64_t)reason);
-	case IE_START_MS:
-		return (f->f_first);
-	case IE_END_MS:
-		return (f->f_last);
-	/* v9 times are sysUptime-relative and wrap at 2^32 ms, by design. */
-	case IE_FIRST_UPTIME:
-		return ((uint32_t)(f->f_first - boot));
-	case IE_LAST_UPTIME:
-		return ((uint32_t)(f->f_last - boot));
-	default:
-		/* Output interface: flowprobe does not route. */
-		return (0);
-	}
+	return (SET_HDRLEN + 2 * TMPL_HDRLEN +
+	    (tmpls[0].t_nies + tmpls[1].t_nies) * FIELD_SPECLEN);
 }
 
 static void
-ex_encode(uint8_t *p, const struct tmpl *t, const struct flow *f,
-    enum flow_end reason, uint64_t boot)
+tmpl_setwrite(uint8_t *buf, const struct tmpl *tmpls, uint16_t setid)
 {
-	const struct ie *ie;
-	uint64_t v;
+	const struct tmpl *t;
+	uint8_t *p;
 	size_t i;
+	int j;
 
-	for (i = 0; i < t->t_nies; i++) {
-		ie = &t->t_ies[i];
-		switch (ie->ie_id) {
-		case IE_SRC4:
-		case IE_SRC6:
-			memcpy(p, f->f_key.k_src, ie->ie_len);
-			break;
-		case IE_DST4:
-		case IE_DST6:
-			memcpy(p, f->f_key.k_dst, ie->ie_len);
-			break;
-		default:
-			v = ie_value(ie->ie_id, f, reason, boot);
-			/* The usual widths without putbe's byte loop. */
-			switch (ie->ie_len) {
-			case 1:
-				p[0] = v & 0xff;
-				break;
-			case 2:
-				put16(p, (uint16_t)v);
-				break;
-			case 4:
-				put32(p, (uint32_t)v);
-				break;
-			case 8:
-				put32(p, (uint32_t)(v >> 32));
-				put32(p + 4, (uint32_t)v);
-				break;
-			default:
-				putbe(p, v, ie->ie_len);
-				break;
-			}
-			break;
+	p = buf + SET_HDRLEN;
+	for (j = 0; j < 2; j++) {
+		t = &tmpls[j];
+		put16(p, t->t_id);
+		put16(p + 2, t->t_nies);
+		p += TMPL_HDRLEN;
+		for (i = 0; i < t->t_nies; i++) {
+			put16(p, t->t_ies[i].ie_id);
+			put16(p + 2, t->t_ies[i].ie_len);
+			p += FIELD_SPECLEN;
 		}
-		p += ie->ie_len;
 	}
+	put16(buf, setid);
+	put16(buf + 2, p - buf);
 }
 
 /* The first datagram must hold the header, both templates and any record. */
 static size_t
 ex_min_payload(const struct exporter *ex)
 {
-	size_t len, rec;
-	int i;
+	size_t rec;
 
 	if (ex->ex_tmpls == NULL)
 		return (V5_HDRLEN + V5_RECLEN);
-	len = ex->ex_hdrlen + SET_HDRLEN;
-	rec = 0;
-	for (i = 0; i < 2; i++) {
-		len += TMPL_HDRLEN + ex->ex_tmpls[i].t_nies * FIELD_SPECLEN;
-		if (ex->ex_reclen[i] > rec)
-			rec = ex->ex_reclen[i];
-	}
-	return (len + ex_pad(ex, SET_HDRLEN + rec));
+	rec = ex->ex_reclen[0] > ex->ex_reclen[1] ? ex->ex_reclen[0] :
+	    ex->ex_reclen[1];
+	return (ex->ex_hdrlen + tmpl_setlen(ex->ex_tmpls) +
+	    ex_pad(ex, SET_HDRLEN + rec));
 }
 
 struct exporter *
@@ -385,9 +444,12 @@ export_create(const struct export_conf *conf, uint64_t boot_ms,
 	ex->ex_send = send_fn;
 	ex->ex_arg = arg;
 	ex->ex_align = 1;
+	ex->ex_settmpl = -1;
 	switch (conf->ec_version) {
 	case 5:
 		ex->ex_hdrlen = V5_HDRLEN;
+		ex->ex_reclen[0] = V5_RECLEN;
+		ex->ex_write[0] = wr_v5;
 		break;
 	case 9:
 		ex->ex_tmpls = v9_tmpls;
@@ -402,6 +464,8 @@ export_create(const struct export_conf *conf, uint64_t boot_ms,
 	if (ex->ex_tmpls != NULL) {
 		ex->ex_reclen[0] = tmpl_reclen(&ex->ex_tmpls[0]);
 		ex->ex_reclen[1] = tmpl_reclen(&ex->ex_tmpls[1]);
+		ex->ex_write[0] = ex->ex_tmpls[0].t_write;
+		ex->ex_write[1] = ex->ex_tmpls[1].t_write;
 	}
 	if (conf->ec_maxpayload < ex_min_payload(ex) ||
 	    conf->ec_maxpayload > MAX_PAYLOAD) {
@@ -409,12 +473,24 @@ export_create(const struct export_conf *conf, uint64_t boot_ms,
 		errno = EINVAL;
 		return (NULL);
 	}
+	/* A set may end where its padding still fits. */
+	ex->ex_limit = conf->ec_maxpayload / ex->ex_align * ex->ex_align;
 	ex->ex_v5max = (conf->ec_maxpayload - V5_HDRLEN) / V5_RECLEN;
 	if (ex->ex_v5max > V5_MAXRECS)
 		ex->ex_v5max = V5_MAXRECS;
 	if ((ex->ex_buf = malloc(conf->ec_maxpayload)) == NULL) {
 		free(ex);
 		return (NULL);
+	}
+	if (ex->ex_tmpls != NULL) {
+		ex->ex_tmplsetlen = tmpl_setlen(ex->ex_tmpls);
+		if ((ex->ex_tmplset = malloc(ex->ex_tmplsetlen)) == NULL) {
+			free(ex->ex_buf);
+			free(ex);
+			return (NULL);
+		}
+		tmpl_setwrite(ex->ex_tmplset, ex->ex_tmpls,
+		    conf->ec_version == 9 ? V9_TMPLSET_ID : IPFIX_TMPLSET_ID);
 	}
 	return (ex);
 }
@@ -442,43 +518,22 @@ ex_tmpl_due(const struct exporter *ex, uint64_t now)
 	return (0);
 }
 
-/* Starts a datagram: room for the header, then the template set if due. */
+/*
+ * Starts a datagram: room for the header, which ex_send_pending() writes
+ * whole, then the template set if due.
+ */
 static void
 ex_begin(struct exporter *ex, uint64_t now, int force_tmpl)
 {
-	const struct tmpl *t;
-	uint8_t *p;
-	size_t i, setoff;
-	int j;
-
-	memset(ex->ex_buf, 0, ex->ex_hdrlen);
 	ex->ex_len = ex->ex_hdrlen;
-	ex->ex_set = 0;
-	ex->ex_count = 0;
+	ex->ex_settmpl = -1;
 	ex->ex_data = 0;
 	ex->ex_hastmpl = 0;
 	ex->ex_started = now;
 	if (!force_tmpl && !ex_tmpl_due(ex, now))
 		return;
-
-	setoff = ex->ex_len;
-	p = ex->ex_buf + setoff + SET_HDRLEN;
-	for (j = 0; j < 2; j++) {
-		t = &ex->ex_tmpls[j];
-		put16(p, t->t_id);
-		put16(p + 2, t->t_nies);
-		p += TMPL_HDRLEN;
-		for (i = 0; i < t->t_nies; i++) {
-			put16(p, t->t_ies[i].ie_id);
-			put16(p + 2, t->t_ies[i].ie_len);
-			p += FIELD_SPECLEN;
-		}
-	}
-	ex->ex_len = p - ex->ex_buf;
-	put16(ex->ex_buf + setoff, ex->ex_conf.ec_version == 9 ?
-	    V9_TMPLSET_ID : IPFIX_TMPLSET_ID);
-	put16(ex->ex_buf + setoff + 2, ex->ex_len - setoff);
-	ex->ex_count = 2;	/* v9 counts template records too */
+	memcpy(ex->ex_buf + ex->ex_len, ex->ex_tmplset, ex->ex_tmplsetlen);
+	ex->ex_len += ex->ex_tmplsetlen;
 	ex->ex_hastmpl = 1;
 	ex->ex_tmplsent = 1;
 	ex->ex_tmplowed = 0;
@@ -490,13 +545,16 @@ ex_close_set(struct exporter *ex)
 {
 	size_t end;
 
-	if (ex->ex_set == 0)
+	/* v5's one "set" is the datagram itself: no header, no padding. */
+	if (ex->ex_settmpl == -1 || ex->ex_tmpls == NULL) {
+		ex->ex_settmpl = -1;
 		return;
+	}
 	end = ex_pad(ex, ex->ex_len);
 	memset(ex->ex_buf + ex->ex_len, 0, end - ex->ex_len);
 	ex->ex_len = end;
 	put16(ex->ex_buf + ex->ex_set + 2, ex->ex_len - ex->ex_set);
-	ex->ex_set = 0;
+	ex->ex_settmpl = -1;
 }
 
 /* Would one more record of template t fit, padding included? */
@@ -505,11 +563,33 @@ ex_fits(const struct exporter *ex, int t)
 {
 	size_t end;
 
-	if (ex->ex_set != 0 && ex->ex_settmpl == t)
+	if (ex->ex_settmpl == t)
 		end = ex->ex_len + ex->ex_reclen[t];
 	else
 		end = ex_pad(ex, ex->ex_len) + SET_HDRLEN + ex->ex_reclen[t];
 	return (ex_pad(ex, end) <= ex->ex_conf.ec_maxpayload);
+}
+
+/*
+ * Makes room for a record of template t where export_flow() found none:
+ * a new data set, after a new datagram if this one is full.
+ */
+static void
+ex_open_set(struct exporter *ex, int t, uint64_t now)
+{
+	if (ex->ex_len != 0 && !ex_fits(ex, t))
+		ex_send_pending(ex, now);
+	if (ex->ex_len == 0)
+		ex_begin(ex, now, 0);
+	if (ex->ex_settmpl == t)
+		return;
+	ex_close_set(ex);
+	ex->ex_set = ex->ex_len;
+	ex->ex_settmpl = t;
+	put16(ex->ex_buf + ex->ex_set, ex->ex_tmpls[t].t_id);
+	ex->ex_len += SET_HDRLEN;
+	/* A record fits as long as it ends by ex_limit; see ex_fits(). */
+	ex->ex_room = ex->ex_limit - ex->ex_reclen[t];
 }
 
 /*
@@ -551,7 +631,8 @@ ex_send_pending(struct exporter *ex, uint64_t now)
 		break;
 	case 9:
 		put16(h, 9);
-		put16(h + 2, ex->ex_count);
+		/* v9 counts the two template records too. */
+		put16(h + 2, ex->ex_data + (ex->ex_hastmpl ? 2 : 0));
 		put32(h + 4, uptime);
 		put32(h + 8, secs);
 		put32(h + 12, (uint32_t)ex->ex_seq);
@@ -586,27 +667,26 @@ ex_send_pending(struct exporter *ex, uint64_t now)
 	ex->ex_len = 0;
 }
 
+/*
+ * v5 has no sets: records follow the header, 30 at most.  The datagram
+ * counts as one set open for template 0, so that its records take the
+ * same path as the others.
+ */
 static void
-ex_flow_v5(struct exporter *ex, const struct flow *f, uint64_t now)
+ex_open_v5(struct exporter *ex, uint64_t now)
+{
+	ex_send_pending(ex, now);	/* the full one, if any */
+	ex_begin(ex, now, 0);
+	ex->ex_settmpl = 0;
+	ex->ex_room = V5_HDRLEN + (ex->ex_v5max - 1) * V5_RECLEN;
+}
+
+static void
+wr_v5(uint8_t *r, const struct flow *f, enum flow_end reason, uint64_t boot)
 {
 	const struct fp_key *k = &f->f_key;
-	uint8_t *r;
 
-	if (k->k_ipver == 6) {
-		ex->ex_stats.es_unexportable++;
-		if (!ex->ex_warned6) {
-			log_warnx("NetFlow v5 cannot carry IPv6 flows; "
-			    "use -V 9 or -V 10");
-			ex->ex_warned6 = 1;
-		}
-		return;
-	}
-	if (ex->ex_len != 0 && ex->ex_data >= ex->ex_v5max)
-		ex_send_pending(ex, now);
-	if (ex->ex_len == 0)
-		ex_begin(ex, now, 0);
-
-	r = ex->ex_buf + ex->ex_len;
+	(void)reason;
 	memset(r, 0, V5_RECLEN);
 	memcpy(r, k->k_src, 4);
 	memcpy(r + 4, k->k_dst, 4);
@@ -620,45 +700,68 @@ ex_flow_v5(struct exporter *ex, const struct flow *f, uint64_t now)
 	    (uint32_t)f->f_packets);
 	put32(r + 20, f->f_octets > UINT32_MAX ? UINT32_MAX :
 	    (uint32_t)f->f_octets);
-	put32(r + 24, (uint32_t)(f->f_first - ex->ex_boot));
-	put32(r + 28, (uint32_t)(f->f_last - ex->ex_boot));
+	put32(r + 24, (uint32_t)(f->f_first - boot));
+	put32(r + 28, (uint32_t)(f->f_last - boot));
 	put16(r + 32, k->k_sport);
 	put16(r + 34, k->k_dport);
 	r[37] = f->f_tcpflags;
 	r[38] = k->k_proto;
 	r[39] = k->k_tos;
-	ex->ex_len += V5_RECLEN;
-	ex->ex_data++;
 }
 
+/* Appends a record of template t; the caller has made room for it. */
+static inline void
+ex_put(struct exporter *ex, int t, const struct flow *f,
+    enum flow_end reason)
+{
+	uint8_t *p;
+
+	p = ex->ex_buf + ex->ex_len;
+	ex->ex_len += ex->ex_reclen[t];
+	ex->ex_data++;
+	/* Last, so that the compiler can make the call a jump. */
+	ex->ex_write[t](p, f, reason, ex->ex_boot);
+}
+
+/* The first record of a data set or datagram, or one v5 cannot carry. */
+static void
+ex_flow_slow(struct exporter *ex, int t, const struct flow *f,
+    enum flow_end reason, uint64_t now)
+{
+	if (ex->ex_tmpls != NULL)
+		ex_open_set(ex, t, now);
+	else if (t == 0)
+		ex_open_v5(ex, now);
+	else {
+		ex->ex_stats.es_unexportable++;
+		if (!ex->ex_warned6) {
+			log_warnx("NetFlow v5 cannot carry IPv6 flows; "
+			    "use -V 9 or -V 10");
+			ex->ex_warned6 = 1;
+		}
+		return;
+	}
+	ex_put(ex, t, f, reason);
+}
+
+/*
+ * The per-record path.  In the common case, one more record in the open
+ * data set, it is two compares, two additions and the writer's stores:
+ * ex_room is the last offset at which a record of the open set's
+ * template still fits, padding included, and everything else waits for
+ * the next set or datagram.
+ */
 void
 export_flow(struct exporter *ex, const struct flow *f, enum flow_end reason,
     uint64_t now)
 {
-	uint8_t *p;
 	int t;
 
-	if (ex->ex_tmpls == NULL) {
-		ex_flow_v5(ex, f, now);
-		return;
-	}
 	t = f->f_key.k_ipver == 6 ? 1 : 0;
-	if (ex->ex_len != 0 && !ex_fits(ex, t))
-		ex_send_pending(ex, now);
-	if (ex->ex_len == 0)
-		ex_begin(ex, now, 0);
-	if (ex->ex_set == 0 || ex->ex_settmpl != t) {
-		ex_close_set(ex);
-		ex->ex_set = ex->ex_len;
-		ex->ex_settmpl = t;
-		put16(ex->ex_buf + ex->ex_set, ex->ex_tmpls[t].t_id);
-		ex->ex_len += SET_HDRLEN;
-	}
-	p = ex->ex_buf + ex->ex_len;
-	ex_encode(p, &ex->ex_tmpls[t], f, reason, ex->ex_boot);
-	ex->ex_len += ex->ex_reclen[t];
-	ex->ex_count++;
-	ex->ex_data++;
+	if (t == ex->ex_settmpl && ex->ex_len <= ex->ex_room)
+		ex_put(ex, t, f, reason);
+	else
+		ex_flow_slow(ex, t, f, reason, now);
 }
 
 void
@@ -697,6 +800,7 @@ export_destroy(struct exporter *ex)
 	if (ex == NULL)
 		return;
 	free(ex->ex_buf);
+	free(ex->ex_tmplset);
 	free(ex);
 }
 
