@@ -70,6 +70,15 @@
 
 #define KEY_WORDS	(sizeof(struct fp_key) / sizeof(uint64_t))
 
+/* Packets a batch walks in each pass: enough misses in flight. */
+#define FC_BATCH	16
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FC_PREFETCH(p)	__builtin_prefetch(p)
+#else
+#define FC_PREFETCH(p)	((void)0)
+#endif
+
 _Static_assert(sizeof(struct fp_key) == 48, "struct fp_key is 6 words");
 
 struct fc_entry {
@@ -95,13 +104,14 @@ struct flowcache {
 	struct fc_entry	*fc_pool;	/* fc_max + 1 entries */
 	struct fc_link	*fc_link[LINK_MAX]; /* fc_max + 1 each */
 	uint32_t	*fc_bucket;
-	uint32_t	 fc_mask;	/* buckets - 1 */
+	uint32_t	 fc_shift;	/* 64 - log2(buckets) */
 	uint32_t	 fc_max;
 	uint32_t	 fc_used;	/* entries ever handed out */
 	uint32_t	 fc_free;	/* entries handed back */
 	uint64_t	 fc_inactive;
 	uint64_t	 fc_active;
 	uint64_t	 fc_tcpend;
+	uint64_t	 fc_endwait;	/* idle wait after FIN or RST */
 	uint64_t	 fc_maxcount;	/* packets or octets per record */
 	uint64_t	 fc_k[8];	/* hash key, seed folded with constants */
 	uint64_t	 fc_now;	/* latest time seen */
@@ -112,15 +122,20 @@ struct flowcache {
 };
 
 static uint64_t	 fc_splitmix(uint64_t *, uint64_t);
-static inline uint64_t fc_nh(uint64_t, uint64_t);
-static uint64_t	 fc_hash(const struct flowcache *, const uint64_t *);
-static uint32_t	 fc_lookup(const struct flowcache *, uint32_t,
-		    const uint64_t *);
-static void	 fc_list_append(struct flowcache *, int, uint32_t);
-static void	 fc_list_remove(struct flowcache *, int, uint32_t);
+static inline uint32_t fc_bucket_of(const struct flowcache *,
+		    const struct fp_key *);
+static inline uint64_t fc_word(const struct fp_key *, size_t);
+static inline uint32_t fc_lookup(const struct flowcache *, uint32_t,
+		    const struct fp_key *);
+static inline void fc_update(struct flowcache *, const struct fp_pkt *,
+		    uint32_t);
+static uint32_t	 fc_update_slow(struct flowcache *, const struct fp_pkt *,
+		    uint32_t, uint32_t);
+static inline void fc_list_append(struct flowcache *, int, uint32_t);
+static inline void fc_list_remove(struct flowcache *, int, uint32_t);
 static uint64_t	 fc_add(uint64_t, uint64_t);
 static uint64_t	 fc_last(const struct fc_entry *);
-static int	 fc_lru_list(const struct fc_entry *);
+static inline int fc_lru_list(uint64_t);
 static uint64_t	 fc_head_deadline(const struct flowcache *, int,
 		    enum flow_end *);
 static uint64_t	 fc_deadline(const struct flowcache *,
@@ -129,7 +144,7 @@ static int	 fc_next_due(const struct flowcache *, uint64_t *,
 		    enum flow_end *);
 static int	 fc_expire_one(struct flowcache *, uint64_t);
 static void	 fc_end(struct flowcache *, uint32_t, enum flow_end);
-static uint32_t	 fc_new(struct flowcache *, const uint64_t *, uint32_t,
+static uint32_t	 fc_new(struct flowcache *, const struct fp_key *, uint32_t,
 		    uint64_t);
 
 /*
@@ -152,9 +167,11 @@ flowcache_create(const struct fc_conf *conf, flow_emit_fn *emit, void *arg)
 	}
 	if ((fc = calloc(1, sizeof(*fc))) == NULL)
 		return (NULL);
-	for (nbuckets = 1; nbuckets < conf->fc_maxflows; nbuckets <<= 1)
+	/* At least two buckets: a shift by 64 would be undefined. */
+	for (nbuckets = 2, i = 63; nbuckets < conf->fc_maxflows;
+	    nbuckets <<= 1, i--)
 		continue;
-	fc->fc_mask = (uint32_t)(nbuckets - 1);
+	fc->fc_shift = (uint32_t)i;
 	fc->fc_max = conf->fc_maxflows;
 	fc->fc_pool = calloc((size_t)fc->fc_max + 1, sizeof(*fc->fc_pool));
 	fc->fc_bucket = calloc((size_t)nbuckets, sizeof(*fc->fc_bucket));
@@ -170,12 +187,15 @@ flowcache_create(const struct fc_conf *conf, flow_emit_fn *emit, void *arg)
 	fc->fc_inactive = conf->fc_inactive;
 	fc->fc_active = conf->fc_active;
 	fc->fc_tcpend = conf->fc_tcpend;
+	fc->fc_endwait = conf->fc_tcpend <= conf->fc_inactive ?
+	    conf->fc_tcpend : conf->fc_inactive;
 	fc->fc_maxcount = conf->fc_maxcount != 0 ? conf->fc_maxcount :
 	    UINT64_MAX;
 	/* Key words that look independent to whoever lacks the seed. */
 	sm = conf->fc_seed[0] ^ (conf->fc_seed[1] << 32 | conf->fc_seed[1] >> 32);
 	for (i = 0; i < 8; i++)
 		fc->fc_k[i] = fc_splitmix(&sm, conf->fc_seed[1]);
+	fc->fc_k[6] |= 1;
 	fc->fc_emit = emit;
 	fc->fc_arg = arg;
 	return (fc);
@@ -207,25 +227,120 @@ void
 flowcache_update(struct flowcache *fc, const struct fp_pkt *pkt,
     uint64_t now)
 {
-	uint64_t w[KEY_WORDS];
-	struct fc_entry *e;
-	enum flow_end reason;
-	uint32_t b, idx;
-	uint8_t flags;
-	int end, list;
+	struct fp_pkt p;
 
+	p = *pkt;
+	p.p_time = now;
+	flowcache_update_batch(fc, &p, 1);
+}
+
+/*
+ * A batch in three passes, so that the memory each packet needs is on
+ * its way while the others are worked on: hash every key and prefetch
+ * its bucket, then prefetch the entry each bucket names, then update.
+ * With a table far larger than the caches, most of a packet's cost is
+ * these two misses; taken one after the other they would add up.
+ */
+void
+flowcache_update_batch(struct flowcache *fc, const struct fp_pkt *pkts,
+    size_t n)
+{
+	uint32_t b[FC_BATCH];
+	size_t i;
+
+	while (n > 0) {
+		size_t m = n < FC_BATCH ? n : FC_BATCH;
+
+		for (i = 0; i < m; i++) {
+			b[i] = fc_bucket_of(fc, &pkts[i].p_key);
+			FC_PREFETCH(&fc->fc_bucket[b[i]]);
+		}
+		for (i = 0; i < m; i++)
+			FC_PREFETCH(&fc->fc_pool[fc->fc_bucket[b[i]]]);
+		for (i = 0; i < m; i++)
+			fc_update(fc, &pkts[i], b[i]);
+		pkts += m;
+		n -= m;
+	}
+}
+
+/*
+ * The common case inline: a packet of a held flow that is not due.
+ * Everything else (a new flow, one whose timers ran out, a new
+ * connection on the ports of an ended one, counters about to pass what
+ * the record carries) takes fc_update_slow().
+ */
+static inline void
+fc_update(struct flowcache *fc, const struct fp_pkt *pkt, uint32_t b)
+{
+	uint64_t now, age, pf, wait;
+	struct fc_entry *e;
+	uint32_t idx;
+	int from, to;
+
+	now = pkt->p_time;
 	if (now < fc->fc_now)
 		now = fc->fc_now;
 	fc->fc_now = now;
 	fc->fc_stats.fs_packets++;
-	flags = pkt->p_tcpflags;
 
-	memcpy(w, &pkt->p_key, sizeof(w));
-	b = (uint32_t)fc_hash(fc, w) & fc->fc_mask;
-	if ((idx = fc_lookup(fc, b, w)) != FC_NIL) {
+	if ((idx = fc_lookup(fc, b, &pkt->p_key)) == FC_NIL) {
+		fc_update_slow(fc, pkt, b, idx);
+		return;
+	}
+	e = &fc->fc_pool[idx];
+	pf = e->e_pf;
+	from = fc_lru_list(pf);
+	wait = from == FCL_ENDING ? fc->fc_endwait : fc->fc_inactive;
+	/* now >= last >= first: the clock never runs backwards. */
+	age = now - e->e_first;
+	if (age >= fc->fc_active || age - e->e_lastoff >= wait ||
+	    (from == FCL_ENDING &&
+	    (pkt->p_tcpflags & (TH_SYN | TH_ACK)) == TH_SYN) ||
+	    e->e_octets + pkt->p_octets > fc->fc_maxcount ||
+	    (pf & PF_PACKETS) >= fc->fc_maxcount) {
+		fc_update_slow(fc, pkt, b, idx);
+		return;
+	}
+	e->e_lastoff = (uint32_t)age;
+	e->e_pf = pf = (pf + 1) | (uint64_t)pkt->p_tcpflags << PF_SHIFT;
+	e->e_octets += pkt->p_octets;
+	/*
+	 * To the tail of its list, the first FIN or RST to the ending list.
+	 * A busy flow often is the tail already: leave its neighbours alone,
+	 * they may not be in the cache.
+	 */
+	to = fc_lru_list(pf);
+	if (to != from || fc->fc_list[from].l_tail != idx) {
+		fc_list_remove(fc, from, idx);
+		fc_list_append(fc, to, idx);
+	}
+}
+
+/*
+ * TCP end rule: a flow that has seen FIN or RST ends tcpend ms after its
+ * LAST packet, not after the FIN, so the ACK closing the connection lands
+ * in the same record.  A SYN without ACK on such a flow is a new
+ * connection reusing the ports, so the old one ends at once.
+ *
+ * A flow that is due for more than one reason ends for the one whose
+ * deadline came first, as flowcache_expire() would have seen it: the
+ * record is then the same however often the caller expires.
+ */
+static uint32_t
+fc_update_slow(struct flowcache *fc, const struct fp_pkt *pkt, uint32_t b,
+    uint32_t idx)
+{
+	struct fc_entry *e;
+	enum flow_end reason;
+	uint64_t now = fc->fc_now;
+	uint8_t flags = pkt->p_tcpflags;
+	int end;
+
+	if (idx != FC_NIL) {
 		e = &fc->fc_pool[idx];
 		end = fc_deadline(fc, e, &reason) <= now;
-		if (!end && fc_lru_list(e) == FCL_ENDING &&
+		if (!end && fc_lru_list(e->e_pf) == FCL_ENDING &&
 		    (flags & (TH_SYN | TH_ACK)) == TH_SYN) {
 			reason = FLOW_END_EOF;
 			end = 1;
@@ -240,31 +355,24 @@ flowcache_update(struct flowcache *fc, const struct fp_pkt *pkt,
 			reason = FLOW_END_ACTIVE;
 			end = 1;
 		}
-		if (end) {
+		if (end)
 			fc_end(fc, idx, reason);
-			idx = FC_NIL;
+		else {
+			/* Not due after all: the fast path's test is wider. */
+			fc_list_remove(fc, fc_lru_list(e->e_pf), idx);
+			e->e_lastoff = (uint32_t)(now - e->e_first);
+			e->e_pf = (e->e_pf + 1) | (uint64_t)flags << PF_SHIFT;
+			e->e_octets += pkt->p_octets;
+			fc_list_append(fc, fc_lru_list(e->e_pf), idx);
+			return (idx);
 		}
 	}
-	if (idx == FC_NIL) {
-		idx = fc_new(fc, w, b, now);
-		list = -1;
-	} else
-		list = fc_lru_list(&fc->fc_pool[idx]);
+	idx = fc_new(fc, &pkt->p_key, b, now);
 	e = &fc->fc_pool[idx];
-	/* Not due, so now - first < fc_active <= UINT32_MAX. */
-	e->e_lastoff = (uint32_t)(now - e->e_first);
-	e->e_pf = (e->e_pf + 1) | (uint64_t)flags << PF_SHIFT;
-	e->e_octets += pkt->p_octets;
-	/*
-	 * Move to the tail of its list, the first FIN or RST to the ending
-	 * list.  A busy flow often is the tail already: leave its neighbours
-	 * alone, they may not be in the cache.
-	 */
-	if (list != fc_lru_list(e) || fc->fc_list[list].l_tail != idx) {
-		if (list != -1)
-			fc_list_remove(fc, list, idx);
-		fc_list_append(fc, fc_lru_list(e), idx);
-	}
+	e->e_pf = 1 | (uint64_t)flags << PF_SHIFT;
+	e->e_octets = pkt->p_octets;
+	fc_list_append(fc, fc_lru_list(e->e_pf), idx);
+	return (idx);
 }
 
 void
@@ -316,50 +424,79 @@ fc_splitmix(uint64_t *state, uint64_t k)
 }
 
 /*
- * NH, the hash under UMAC (RFC 4418): the key's twelve 32-bit halves,
- * each added to its own secret word, multiplied in pairs and summed.
- * For any two keys a sender picks, they collide with probability about
- * 2^-32 over the secret, so a crafted flood cannot pile up in a bucket.
- * A multiply and shifts then spread the sum over the low bits that pick
- * the bucket.  Six 32x32 multiplies: a few dozen instructions.
+ * NH, the hash under UMAC (RFC 4418): the key's words, each added to its
+ * own secret word, multiplied in pairs and summed.  For any two keys a
+ * sender picks, they collide with probability about 2^-64 (2^-32 with
+ * 32-bit halves) over the secret, so a crafted flood cannot pile up in
+ * a bucket.  A multiply by a secret odd word then spreads the sum into
+ * the top bits, which pick the bucket.
  */
+#ifdef __SIZEOF_INT128__
+static inline uint32_t
+fc_bucket_of(const struct flowcache *fc, const struct fp_key *key)
+{
+	typedef unsigned __int128 u128;
+	const uint64_t *k = fc->fc_k;
+	u128 s;
+	uint64_t h;
+
+	s = (u128)(fc_word(key, 0) + k[0]) * (fc_word(key, 1) + k[1]) +
+	    (u128)(fc_word(key, 2) + k[2]) * (fc_word(key, 3) + k[3]) +
+	    (u128)(fc_word(key, 4) + k[4]) * (fc_word(key, 5) + k[5]);
+	h = (uint64_t)(s >> 64) ^ (uint64_t)s;
+	return ((uint32_t)((h * fc->fc_k[6]) >> fc->fc_shift));
+}
+#else
 static inline uint64_t
 fc_nh(uint64_t w, uint64_t k)
 {
 	return ((uint64_t)(uint32_t)(w + k) * (uint32_t)((w >> 32) + (k >> 32)));
 }
 
-static uint64_t
-fc_hash(const struct flowcache *fc, const uint64_t *w)
+static inline uint32_t
+fc_bucket_of(const struct flowcache *fc, const struct fp_key *key)
 {
 	const uint64_t *k = fc->fc_k;
 	uint64_t h;
 
-	/* Written out: the compiler does not unroll the loop at -O2. */
-	h = fc_nh(w[0], k[0]) + fc_nh(w[1], k[1]) + fc_nh(w[2], k[2]) +
-	    fc_nh(w[3], k[3]) + fc_nh(w[4], k[4]) + fc_nh(w[5], k[5]);
+	h = fc_nh(fc_word(key, 0), k[0]) + fc_nh(fc_word(key, 1), k[1]) +
+	    fc_nh(fc_word(key, 2), k[2]) + fc_nh(fc_word(key, 3), k[3]) +
+	    fc_nh(fc_word(key, 4), k[4]) + fc_nh(fc_word(key, 5), k[5]);
 	h ^= h >> 32;
-	h *= k[6] | 1;
-	return (h ^ h >> 29);
+	return ((uint32_t)((h * fc->fc_k[6]) >> fc->fc_shift));
+}
+#endif
+
+static inline uint64_t
+fc_word(const struct fp_key *key, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const uint8_t *)key + i * sizeof(v), sizeof(v));
+	return (v);
 }
 
-static uint32_t
-fc_lookup(const struct flowcache *fc, uint32_t b, const uint64_t *w)
+/* Word by word from both sides: no copy of either key on the stack. */
+static inline uint32_t
+fc_lookup(const struct flowcache *fc, uint32_t b, const struct fp_key *key)
 {
-	uint64_t x[KEY_WORDS];
+	const struct fc_entry *e;
 	uint32_t idx;
 
-	for (idx = fc->fc_bucket[b]; idx != FC_NIL;
-	    idx = fc->fc_pool[idx].e_hnext) {
-		memcpy(x, &fc->fc_pool[idx].e_key, sizeof(x));
-		if (((x[0] ^ w[0]) | (x[1] ^ w[1]) | (x[2] ^ w[2]) |
-		    (x[3] ^ w[3]) | (x[4] ^ w[4]) | (x[5] ^ w[5])) == 0)
+	for (idx = fc->fc_bucket[b]; idx != FC_NIL; idx = e->e_hnext) {
+		e = &fc->fc_pool[idx];
+		if (((fc_word(&e->e_key, 0) ^ fc_word(key, 0)) |
+		    (fc_word(&e->e_key, 1) ^ fc_word(key, 1)) |
+		    (fc_word(&e->e_key, 2) ^ fc_word(key, 2)) |
+		    (fc_word(&e->e_key, 3) ^ fc_word(key, 3)) |
+		    (fc_word(&e->e_key, 4) ^ fc_word(key, 4)) |
+		    (fc_word(&e->e_key, 5) ^ fc_word(key, 5))) == 0)
 			return (idx);
 	}
 	return (FC_NIL);
 }
 
-static void
+static inline void
 fc_list_append(struct flowcache *fc, int list, uint32_t idx)
 {
 	struct fc_list *l = &fc->fc_list[list];
@@ -374,7 +511,7 @@ fc_list_append(struct flowcache *fc, int list, uint32_t idx)
 	l->l_tail = idx;
 }
 
-static void
+static inline void
 fc_list_remove(struct flowcache *fc, int list, uint32_t idx)
 {
 	struct fc_list *l = &fc->fc_list[list];
@@ -403,11 +540,14 @@ fc_last(const struct fc_entry *e)
 	return (e->e_first + e->e_lastoff);
 }
 
-/* The LRU list a flow belongs on: ending once it has seen FIN or RST. */
-static int
-fc_lru_list(const struct fc_entry *e)
+/*
+ * The LRU list a flow belongs on, by its packets-and-flags word: ending
+ * once it has seen FIN or RST.
+ */
+static inline int
+fc_lru_list(uint64_t pf)
 {
-	if ((e->e_pf >> PF_SHIFT & (TH_FIN | TH_RST)) != 0)
+	if ((pf >> PF_SHIFT & (TH_FIN | TH_RST)) != 0)
 		return (FCL_ENDING);
 	return (FCL_IDLE);
 }
@@ -451,7 +591,8 @@ fc_deadline(const struct flowcache *fc, const struct fc_entry *e,
 
 	*reason = FLOW_END_IDLE;
 	d = fc_add(fc_last(e), fc->fc_inactive);
-	if (fc_lru_list(e) == FCL_ENDING && fc->fc_tcpend <= fc->fc_inactive) {
+	if (fc_lru_list(e->e_pf) == FCL_ENDING &&
+	    fc->fc_tcpend <= fc->fc_inactive) {
 		*reason = FLOW_END_EOF;
 		d = fc_add(fc_last(e), fc->fc_tcpend);
 	}
@@ -512,7 +653,6 @@ fc_expire_one(struct flowcache *fc, uint64_t now)
 static void
 fc_end(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 {
-	uint64_t w[KEY_WORDS];
 	struct fc_entry *e = &fc->fc_pool[idx];
 	struct flow f;
 	uint32_t *pp;
@@ -524,12 +664,11 @@ fc_end(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 	f.f_last = fc_last(e);
 	f.f_tcpflags = (uint8_t)(e->e_pf >> PF_SHIFT);
 
-	memcpy(w, &e->e_key, sizeof(w));
-	pp = &fc->fc_bucket[(uint32_t)fc_hash(fc, w) & fc->fc_mask];
+	pp = &fc->fc_bucket[fc_bucket_of(fc, &e->e_key)];
 	while (*pp != idx)
 		pp = &fc->fc_pool[*pp].e_hnext;
 	*pp = e->e_hnext;
-	fc_list_remove(fc, fc_lru_list(e), idx);
+	fc_list_remove(fc, fc_lru_list(e->e_pf), idx);
 	fc_list_remove(fc, FCL_BORN, idx);
 	e->e_hnext = fc->fc_free;
 	fc->fc_free = idx;
@@ -545,7 +684,8 @@ fc_end(struct flowcache *fc, uint32_t idx, enum flow_end reason)
  * nothing is due does the least recently updated flow go, as RESOURCES.
  */
 static uint32_t
-fc_new(struct flowcache *fc, const uint64_t *w, uint32_t b, uint64_t now)
+fc_new(struct flowcache *fc, const struct fp_key *key, uint32_t b,
+    uint64_t now)
 {
 	struct fc_entry *e;
 	uint32_t idle, ending, idx;
@@ -568,7 +708,7 @@ fc_new(struct flowcache *fc, const uint64_t *w, uint32_t b, uint64_t now)
 
 	e = &fc->fc_pool[idx];
 	memset(e, 0, sizeof(*e));
-	memcpy(&e->e_key, w, sizeof(e->e_key));
+	e->e_key = *key;
 	e->e_first = now;
 	e->e_hnext = fc->fc_bucket[b];
 	fc->fc_bucket[b] = idx;

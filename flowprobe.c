@@ -60,6 +60,8 @@
 #define LIVE_LAG_MS		300
 /* At the end, wait this long, at most 3 times, for the last buffers. */
 #define DRAIN_MS		200
+/* Frames decoded, then metered, as one batch. */
+#define METER_BATCH		16
 /* Paced, this many datagrams go out back to back, then 1 ms of rest. */
 #define PACE_BURST		32
 
@@ -84,6 +86,9 @@ struct probe {
 	int			 pr_paced;	/* see send_datagram */
 	uint32_t		 pr_burst;
 	struct decode_stats	 pr_ds;
+	size_t			 pr_nframes;	/* captured, not yet metered */
+	struct fp_frame		 pr_frames[METER_BATCH];
+	struct fp_pkt		 pr_pkts[METER_BATCH];
 };
 
 static volatile sig_atomic_t quit;
@@ -101,8 +106,10 @@ static void	 on_report(int);
 static uint64_t	 wallclock_ms(void);
 static void	 emit_flow(const struct flow *, enum flow_end, void *);
 static int	 send_datagram(const uint8_t *, size_t, void *);
-static void	 meter_frame(struct probe *, const struct fp_frame *);
+static void	 meter_frames(struct probe *, const struct fp_frame *,
+		    size_t);
 static void	 on_frame(const struct fp_frame *, void *);
+static void	 live_flush(struct probe *);
 static void	 tick(struct probe *);
 static void	 finish(struct probe *);
 static int	 run_file(struct probe *, struct pcapfile *, const char *);
@@ -274,23 +281,20 @@ send_datagram(const uint8_t *buf, size_t len, void *arg)
 }
 
 /*
- * One frame, from either loop.  The packets' own times are the flows'
- * times; one that is earlier than the latest seen counts as the latest,
- * so the cache's clock never runs backwards.
+ * Up to METER_BATCH frames, from either loop.  The packets' own times are
+ * the flows' times; the cache treats one earlier than the latest it saw
+ * as the latest, so its clock never runs backwards.  Batches let the
+ * cache fetch the table entries of many packets at once.
  */
 static void
-meter_frame(struct probe *pr, const struct fp_frame *fr)
+meter_frames(struct probe *pr, const struct fp_frame *fr, size_t n)
 {
-	struct fp_pkt pkt;
-	int rc;
+	size_t k;
 
-	if (fr->fr_time > pr->pr_now)
-		pr->pr_now = fr->fr_time;
-	pr->pr_ds.ds_read++;
-	rc = decode_frame(pr->pr_linktype, fr, pr->pr_ifindex, &pkt);
-	pr->pr_ds.ds_result[rc]++;
-	if (rc == DECODE_OK)
-		flowcache_update(pr->pr_fc, &pkt, pr->pr_now);
+	pr->pr_ds.ds_read += n;
+	k = decode_frames(pr->pr_linktype, fr, n, pr->pr_ifindex, pr->pr_pkts,
+	    pr->pr_ds.ds_result);
+	flowcache_update_batch(pr->pr_fc, pr->pr_pkts, k);
 }
 
 static void
@@ -298,9 +302,23 @@ on_frame(const struct fp_frame *fr, void *arg)
 {
 	struct probe *pr = arg;
 
-	if (pr->pr_maxpackets != 0 && pr->pr_ds.ds_read >= pr->pr_maxpackets)
+	if (pr->pr_maxpackets != 0 &&
+	    pr->pr_ds.ds_read + pr->pr_nframes >= pr->pr_maxpackets)
 		return;
-	meter_frame(pr, fr);
+	/* The capture's buffer outlives the batch: a copy of the frame will do. */
+	if (fr->fr_time > pr->pr_now)
+		pr->pr_now = fr->fr_time;
+	pr->pr_frames[pr->pr_nframes++] = *fr;
+	if (pr->pr_nframes == METER_BATCH)
+		live_flush(pr);
+}
+
+/* The frames taken from a capture buffer, before it goes back. */
+static void
+live_flush(struct probe *pr)
+{
+	meter_frames(pr, pr->pr_frames, pr->pr_nframes);
+	pr->pr_nframes = 0;
 }
 
 static void
@@ -331,39 +349,51 @@ finish(struct probe *pr)
 static int
 run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 {
-	struct fp_frame fr;
+	struct fp_frame fr[METER_BATCH];
 	char errbuf[512];
-	uint64_t next_tick;
-	int rc, status;
+	uint64_t next_tick, left;
+	size_t max;
+	int i, j, n, status;
 
 	status = 0;
 	next_tick = 0;
 	pr->pr_paced = 1;
 	while (quit == 0) {
-		if (pr->pr_maxpackets != 0 &&
-		    pr->pr_ds.ds_read >= pr->pr_maxpackets)
+		max = METER_BATCH;
+		if (pr->pr_maxpackets != 0) {
+			if (pr->pr_ds.ds_read >= pr->pr_maxpackets)
+				break;
+			left = pr->pr_maxpackets - pr->pr_ds.ds_read;
+			if (left < max)
+				max = (size_t)left;
+		}
+		n = pcapfile_read(pf, fr, max, errbuf, sizeof(errbuf));
+		if (n == 0)
 			break;
-		rc = pcapfile_next(pf, &fr, errbuf, sizeof(errbuf));
-		if (rc == 0)
-			break;
-		if (rc < 0) {
+		if (n < 0) {
 			warnx("%s", errbuf);
 			status = (errno == EINVAL ? EX_DATAERR : EX_IOERR);
 			break;
 		}
 		/* The exporter's uptime starts with the capture. */
 		if (pr->pr_cs.cs_count > 0 && pr->pr_ex == NULL &&
-		    (pr->pr_ex = export_create(&pr->pr_ecc, fr.fr_time,
+		    (pr->pr_ex = export_create(&pr->pr_ecc, fr[0].fr_time,
 		    send_datagram, pr)) == NULL)
 			err(EX_SOFTWARE, "exporter");
-		/* Expire first, so records leave in the order they ended. */
-		if (fr.fr_time >= next_tick) {
-			if (fr.fr_time > pr->pr_now)
-				pr->pr_now = fr.fr_time;
-			tick(pr);
-			next_tick = pr->pr_now + TICK_MS;
+		for (i = 0; i < n; i = j) {
+			if (fr[i].fr_time > pr->pr_now)
+				pr->pr_now = fr[i].fr_time;
+			/* Expire first, so records leave in the order they ended. */
+			if (fr[i].fr_time >= next_tick) {
+				tick(pr);
+				next_tick = pr->pr_now + TICK_MS;
+			}
+			for (j = i + 1; j < n && fr[j].fr_time < next_tick; j++)
+				if (fr[j].fr_time > pr->pr_now)
+					pr->pr_now = fr[j].fr_time;
+			meter_frames(pr, fr + i, (size_t)(j - i));
 		}
-		meter_frame(pr, &fr);
+		/* The link type is the file's: the first batch tells. */
 		if (pr->pr_ds.ds_result[DECODE_UNSUPPORTED] != 0) {
 			warnx("%s: link type %d is not supported", path,
 			    pr->pr_linktype);
@@ -423,8 +453,10 @@ run_live(struct probe *pr, uint32_t window)
 			status = EX_OSERR;
 			break;
 		}
-		if (capture_dispatch(pr->pr_cap, n == 0 ? 0 : pfd.revents,
-		    on_frame, pr) == -1) {
+		rc = capture_dispatch(pr->pr_cap, n == 0 ? 0 : pfd.revents,
+		    on_frame, pr);
+		live_flush(pr);
+		if (rc == -1) {
 			if (errno == ENXIO)
 				log_warnx("%s: the interface went away",
 				    pr->pr_ifname);
@@ -448,6 +480,7 @@ run_live(struct probe *pr, uint32_t window)
 		n = poll(&pfd, 1, DRAIN_MS);
 		rc = capture_dispatch(pr->pr_cap, n <= 0 ? 0 : pfd.revents,
 		    on_frame, pr);
+		live_flush(pr);
 		if (rc == -1 || (rc == 0 && n <= 0))
 			break;
 	}

@@ -70,12 +70,13 @@ struct fp_key {
 	uint8_t		 k_pad[3];
 };
 
-/* What the decoder extracts from one frame. */
+/* What the decoder extracts from one frame, and when it was seen. */
 struct fp_pkt {
 	struct fp_key	 p_key;
 	uint32_t	 p_octets;	/* IP-layer bytes from the IP header */
 	uint8_t		 p_tcpflags;	/* TCP flags byte, 0 if not TCP */
 	uint8_t		 p_l4trunc;	/* transport header cut by snaplen */
+	uint64_t	 p_time;	/* set by the caller, for batches */
 };
 
 /* decode_frame() verdicts. */
@@ -112,6 +113,8 @@ typedef void	 flow_emit_fn(const struct flow *, enum flow_end, void *);
 /* decode.c */
 int		 decode_frame(int, const struct fp_frame *, uint32_t,
 		    struct fp_pkt *);
+size_t		 decode_frames(int, const struct fp_frame *, size_t, uint32_t,
+		    struct fp_pkt *, uint64_t *);
 
 /* pcapfile.c */
 struct pcapfile;
@@ -120,6 +123,8 @@ int		 pcapfile_linktype(const struct pcapfile *);
 int		 pcapfile_fd(const struct pcapfile *);
 int		 pcapfile_next(struct pcapfile *, struct fp_frame *, char *,
 		    size_t);
+int		 pcapfile_read(struct pcapfile *, struct fp_frame *, size_t,
+		    char *, size_t);
 void		 pcapfile_close(struct pcapfile *);
 
 /* flowcache.c */
@@ -144,6 +149,8 @@ struct flowcache *flowcache_create(const struct fc_conf *, flow_emit_fn *,
 		    void *);
 void		 flowcache_update(struct flowcache *, const struct fp_pkt *,
 		    uint64_t);
+void		 flowcache_update_batch(struct flowcache *,
+		    const struct fp_pkt *, size_t);
 void		 flowcache_expire(struct flowcache *, uint64_t);
 void		 flowcache_flush(struct flowcache *, enum flow_end);
 uint64_t	 flowcache_next_expiry(const struct flowcache *);

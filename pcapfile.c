@@ -75,7 +75,9 @@ struct pcapfile {
 	char		 pf_msg[512];	/* the failure, for repeated calls */
 };
 
-static uint32_t	 pf_get32(const uint8_t *, int);
+static inline uint32_t pf_get32(const uint8_t *, int);
+static inline size_t pf_records(struct pcapfile *, struct fp_frame *,
+		    size_t, int, int);
 static uint16_t	 pf_get16(const uint8_t *, int);
 static int	 pf_fill(struct pcapfile *, size_t);
 static int	 pf_header(struct pcapfile *, char *, size_t);
@@ -83,7 +85,7 @@ static int	 pf_fail(struct pcapfile *, int, char *, size_t,
 		    const char *, ...)
 		    __attribute__((__format__(__printf__, 5, 6)));
 
-static uint32_t
+static inline uint32_t
 pf_get32(const uint8_t *p, int be)
 {
 	if (be)
@@ -368,6 +370,69 @@ readerr:
 	return (pf_fail(pf, error, errbuf, errlen,
 	    "record %" PRIu64 " at offset %" PRIu64 ": %s", recno,
 	    pf->pf_off + pf->pf_pos, strerror(error)));
+}
+
+/*
+ * Up to max frames, for a caller that meters in batches: the records
+ * already whole in the buffer, taken in a loop without the refill and
+ * failure checks.  Anything else (the first record after a refill, the
+ * end of the file, a bad record) goes one at a time through
+ * pcapfile_next(), whose return this returns when no record was whole.
+ * The frames stay valid until the next call.
+ */
+int
+pcapfile_read(struct pcapfile *pf, struct fp_frame *fr, size_t max,
+    char *errbuf, size_t errlen)
+{
+	size_t n;
+
+	if (pf->pf_state != PF_RUNNING || max == 0)
+		return (pcapfile_next(pf, fr, errbuf, errlen));
+	/* Byte order and resolution are constants of the loop. */
+	if (pf->pf_be)
+		n = pf->pf_nsec ? pf_records(pf, fr, max, 1, 1) :
+		    pf_records(pf, fr, max, 1, 0);
+	else
+		n = pf->pf_nsec ? pf_records(pf, fr, max, 0, 1) :
+		    pf_records(pf, fr, max, 0, 0);
+	if (n == 0)
+		return (pcapfile_next(pf, fr, errbuf, errlen));
+	pf->pf_recno += n;
+	return ((int)n);
+}
+
+static inline size_t
+pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
+    int nsec)
+{
+	const uint8_t *h;
+	size_t n, pos, end;
+	uint32_t frac, incl, orig;
+
+	pos = pf->pf_pos;
+	end = pf->pf_end;
+	for (n = 0; n < max && end - pos >= PF_RECHDR; n++) {
+		h = pf->pf_buf + pos;
+		incl = pf_get32(h + 8, be);
+		if (incl > PF_MAXCAPLEN || end - pos - PF_RECHDR < incl)
+			break;
+		frac = pf_get32(h + 4, be);
+		orig = pf_get32(h + 12, be);
+		/* As pcapfile_next(): rounded-up fractions stay in the second. */
+		if (nsec)
+			frac = (frac >= 1000000000U ? 999999999U : frac) /
+			    1000000U;
+		else
+			frac = (frac >= 1000000U ? 999999U : frac) / 1000U;
+		fr[n].fr_data = h + PF_RECHDR;
+		fr[n].fr_caplen = incl;
+		fr[n].fr_wirelen = orig > incl ? orig : incl;
+		fr[n].fr_time = (uint64_t)pf_get32(h, be) * 1000 + frac;
+		fr[n].fr_vlan = 0;
+		pos += PF_RECHDR + (size_t)incl;
+	}
+	pf->pf_pos = pos;
+	return (n);
 }
 
 void

@@ -36,9 +36,12 @@
 #define FZ_FILEHDR	24
 #define FZ_RECHDR	16
 #define FZ_MAXCAPLEN	262144
+#define FZ_BATCH	16
 
 int	 LLVMFuzzerInitialize(int *, char ***);
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void	 lockstep(size_t);
 
 
 
@@ -101,5 +104,47 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else
 		__builtin_trap();
 	pcapfile_close(pf);
+	lockstep(1 + size % FZ_BATCH);
 	return (0);
+}
+
+/*
+ * pcapfile_read() in batches of n and pcapfile_next() one at a time, on
+ * two opens of the same file: the same frames, and the same end.
+ */
+static void
+lockstep(size_t n)
+{
+	struct pcapfile *one, *many;
+	struct fp_frame fr, batch[FZ_BATCH];
+	char errbuf[256];
+	int i, got, rv;
+
+	one = pcapfile_open(fuzzfile_path, errbuf, sizeof(errbuf));
+	many = pcapfile_open(fuzzfile_path, errbuf, sizeof(errbuf));
+	if (one == NULL || many == NULL)
+		__builtin_trap();
+	for (;;) {
+		got = pcapfile_read(many, batch, n, errbuf, sizeof(errbuf));
+		if (got < -1 || got > (int)n)
+			__builtin_trap();
+		if (got <= 0) {
+			if (pcapfile_next(one, &fr, errbuf, sizeof(errbuf)) !=
+			    got)
+				__builtin_trap();
+			break;
+		}
+		for (i = 0; i < got; i++) {
+			rv = pcapfile_next(one, &fr, errbuf, sizeof(errbuf));
+			if (rv != 1 || fr.fr_caplen != batch[i].fr_caplen ||
+			    fr.fr_wirelen != batch[i].fr_wirelen ||
+			    fr.fr_time != batch[i].fr_time ||
+			    fr.fr_vlan != batch[i].fr_vlan ||
+			    (fr.fr_caplen > 0 && memcmp(fr.fr_data,
+			    batch[i].fr_data, fr.fr_caplen) != 0))
+				__builtin_trap();
+		}
+	}
+	pcapfile_close(one);
+	pcapfile_close(many);
 }

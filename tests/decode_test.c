@@ -1559,6 +1559,76 @@ ATF_TC_BODY(every_caplen, tc)
 	}
 }
 
+/*
+ * Ethernet frames take decode.c's fast path when they can; the same bytes
+ * behind a Linux cooked header always take the general one.  Every
+ * builder's Ethernet frame, cut at every length, must decode alike both
+ * ways, and decode_frames() must agree with decode_frame().
+ */
+ATF_TC_WITHOUT_HEAD(fast_path_agrees);
+ATF_TC_BODY(fast_path_agrees, tc)
+{
+	struct frame	 f;
+	struct fp_pkt	 a, b, c;
+	struct fp_frame	 fe, fs;
+	uint64_t	 results[DECODE_UNSUPPORTED + 1];
+	uint8_t		 sll[FRAME_MAX + 2];
+	size_t		 i, k, n, fast;
+	int		 ra, rb, rc;
+
+	fast = 0;
+	for (i = 0; i < sizeof(builders) / sizeof(builders[0]); i++) {
+		builders[i].fn(&f);
+		if (f.link != LINK_ETHERNET || f.len < 14)
+			continue;
+		/* packet type, ARPHRD, address length, address, protocol */
+		memset(sll, 0, 16);
+		memcpy(sll + 14, f.b + 12, f.len - 12);
+		for (k = 14; k <= f.len; k++) {
+			memset(&fe, 0, sizeof(fe));
+			fe.fr_data = f.b;
+			fe.fr_caplen = (uint32_t)k;
+			fe.fr_wirelen = f.wirelen != 0 ? f.wirelen :
+			    (uint32_t)f.len;
+			fe.fr_vlan = f.vlan;
+			fe.fr_time = 42;
+			fs = fe;
+			fs.fr_data = sll;
+			fs.fr_caplen += 2;
+			fs.fr_wirelen += 2;
+			memset(&a, 0xa5, sizeof(a));
+			memset(&b, 0x5a, sizeof(b));
+			ra = decode_frame(LINK_ETHERNET, &fe, IFINDEX, &a);
+			rb = decode_frame(LINK_LINUX_SLL, &fs, IFINDEX, &b);
+			ATF_CHECK_MSG(ra == rb, "%s caplen %zu: %d != %d",
+			    builders[i].name, k, ra, rb);
+			if (ra != DECODE_OK || rb != DECODE_OK)
+				continue;
+			fast++;
+			ATF_CHECK_MSG(memcmp(&a.p_key, &b.p_key,
+			    sizeof(a.p_key)) == 0 &&
+			    a.p_octets == b.p_octets &&
+			    a.p_tcpflags == b.p_tcpflags &&
+			    a.p_l4trunc == b.p_l4trunc,
+			    "%s caplen %zu: the two paths differ",
+			    builders[i].name, k);
+
+			memset(results, 0, sizeof(results));
+			memset(&c, 0x3c, sizeof(c));
+			n = decode_frames(LINK_ETHERNET, &fe, 1, IFINDEX, &c,
+			    results);
+			rc = n == 1 ? DECODE_OK : -1;
+			ATF_CHECK(n == 1 && results[DECODE_OK] == 1);
+			ATF_CHECK(rc == ra && c.p_time == 42 &&
+			    memcmp(&a.p_key, &c.p_key, sizeof(a.p_key)) == 0 &&
+			    a.p_octets == c.p_octets &&
+			    a.p_tcpflags == c.p_tcpflags);
+		}
+	}
+	/* The builders include plain TCP and UDP over IPv4 and IPv6. */
+	ATF_CHECK(fast > 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, eth_ipv4_tcp);
@@ -1598,5 +1668,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, unsupported_link);
 	ATF_TP_ADD_TC(tp, not_ip);
 	ATF_TP_ADD_TC(tp, every_caplen);
+	ATF_TP_ADD_TC(tp, fast_path_agrees);
 	return (atf_no_error());
 }
