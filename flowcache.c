@@ -70,8 +70,13 @@
 
 #define KEY_WORDS	(sizeof(struct fp_key) / sizeof(uint64_t))
 
-/* Packets a batch walks in each pass: enough misses in flight. */
-#define FC_BATCH	16
+/*
+ * Packets a batch walks in each pass, enough for the first prefetches
+ * to land before the last pass needs them; and how far ahead of its
+ * update a packet's list neighbours are fetched.
+ */
+#define FC_BATCH	64
+#define FC_AHEAD	8
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FC_PREFETCH(p)	__builtin_prefetch(p)
@@ -144,6 +149,7 @@ static int	 fc_next_due(const struct flowcache *, uint64_t *,
 		    enum flow_end *);
 static int	 fc_expire_one(struct flowcache *, uint64_t);
 static void	 fc_end(struct flowcache *, uint32_t, enum flow_end);
+static void	 fc_emit(struct flowcache *, uint32_t, enum flow_end);
 static uint32_t	 fc_new(struct flowcache *, const struct fp_key *, uint32_t,
 		    uint64_t);
 
@@ -237,30 +243,42 @@ flowcache_update(struct flowcache *fc, const struct fp_pkt *pkt,
 /*
  * A batch in three passes, so that the memory each packet needs is on
  * its way while the others are worked on: hash every key and prefetch
- * its bucket, then prefetch the entry each bucket names, then update.
- * With a table far larger than the caches, most of a packet's cost is
- * these two misses; taken one after the other they would add up.
+ * its bucket; then prefetch the entry each bucket names (both of its
+ * cache lines) and its list links; then update, prefetching the links
+ * of the list neighbours of the entry FC_AHEAD packets on, which the
+ * move to the tail of its list will touch.  With a table far larger
+ * than the caches, most of a packet's cost is these misses; taken one
+ * after the other they would add up.  A stale index only wastes a
+ * prefetch: every index read here is one the pool has.
  */
 void
 flowcache_update_batch(struct flowcache *fc, const struct fp_pkt *pkts,
     size_t n)
 {
-	uint32_t b[FC_BATCH];
-	size_t i;
+	const struct fc_link *lru = fc->fc_link[LINK_LRU];
+	uint32_t b[FC_BATCH], idx[FC_BATCH], j;
+	size_t i, m;
 
-	while (n > 0) {
-		size_t m = n < FC_BATCH ? n : FC_BATCH;
-
+	for (; n > 0; pkts += m, n -= m) {
+		m = n < FC_BATCH ? n : FC_BATCH;
 		for (i = 0; i < m; i++) {
 			b[i] = fc_bucket_of(fc, &pkts[i].p_key);
 			FC_PREFETCH(&fc->fc_bucket[b[i]]);
 		}
-		for (i = 0; i < m; i++)
-			FC_PREFETCH(&fc->fc_pool[fc->fc_bucket[b[i]]]);
-		for (i = 0; i < m; i++)
+		for (i = 0; i < m; i++) {
+			idx[i] = fc->fc_bucket[b[i]];
+			FC_PREFETCH(&fc->fc_pool[idx[i]]);
+			FC_PREFETCH((const char *)&fc->fc_pool[idx[i]] + 64);
+			FC_PREFETCH(&lru[idx[i]]);
+		}
+		for (i = 0; i < m; i++) {
+			if (i + FC_AHEAD < m) {
+				j = idx[i + FC_AHEAD];
+				FC_PREFETCH(&lru[lru[j].k_prev]);
+				FC_PREFETCH(&lru[lru[j].k_next]);
+			}
 			fc_update(fc, &pkts[i], b[i]);
-		pkts += m;
-		n -= m;
+		}
 	}
 }
 
@@ -388,11 +406,35 @@ flowcache_expire(struct flowcache *fc, uint64_t now)
 void
 flowcache_flush(struct flowcache *fc, enum flow_end reason)
 {
+	const struct fc_link *born;
+	size_t nbuckets;
+	uint32_t idx, next;
+
 	/* fs_ended is indexed by reason: keep a bad one in range. */
 	if (reason < FLOW_END_IDLE || reason >= FLOW_END_MAX)
 		reason = FLOW_END_FORCED;
-	while (fc->fc_list[FCL_BORN].l_head != FC_NIL)
-		fc_end(fc, fc->fc_list[FCL_BORN].l_head, reason);
+	/*
+	 * With many flows held, emit them all in creation order (mostly the
+	 * pool's own order, so the walk streams) and then empty the table
+	 * at once, rather than unlink each from its chain and its lists.
+	 */
+	nbuckets = (size_t)1 << (64 - fc->fc_shift);
+	if (fc->fc_stats.fs_active < nbuckets / 16) {
+		while (fc->fc_list[FCL_BORN].l_head != FC_NIL)
+			fc_end(fc, fc->fc_list[FCL_BORN].l_head, reason);
+		return;
+	}
+	born = fc->fc_link[LINK_BORN];
+	for (idx = fc->fc_list[FCL_BORN].l_head; idx != FC_NIL; idx = next) {
+		next = born[idx].k_next;
+		FC_PREFETCH(&fc->fc_pool[born[next].k_next]);
+		fc_emit(fc, idx, reason);
+	}
+	memset(fc->fc_bucket, 0, nbuckets * sizeof(*fc->fc_bucket));
+	memset(fc->fc_list, 0, sizeof(fc->fc_list));
+	fc->fc_used = 0;
+	fc->fc_free = FC_NIL;
+	fc->fc_stats.fs_active = 0;
 }
 
 uint64_t
@@ -654,15 +696,7 @@ static void
 fc_end(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 {
 	struct fc_entry *e = &fc->fc_pool[idx];
-	struct flow f;
 	uint32_t *pp;
-
-	f.f_key = e->e_key;
-	f.f_packets = e->e_pf & PF_PACKETS;
-	f.f_octets = e->e_octets;
-	f.f_first = e->e_first;
-	f.f_last = fc_last(e);
-	f.f_tcpflags = (uint8_t)(e->e_pf >> PF_SHIFT);
 
 	pp = &fc->fc_bucket[fc_bucket_of(fc, &e->e_key)];
 	while (*pp != idx)
@@ -672,8 +706,23 @@ fc_end(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 	fc_list_remove(fc, FCL_BORN, idx);
 	e->e_hnext = fc->fc_free;
 	fc->fc_free = idx;
-
 	fc->fc_stats.fs_active--;
+	fc_emit(fc, idx, reason);
+}
+
+/* The entry as a record, to the callback; its fields are still intact. */
+static void
+fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
+{
+	const struct fc_entry *e = &fc->fc_pool[idx];
+	struct flow f;
+
+	f.f_key = e->e_key;
+	f.f_packets = e->e_pf & PF_PACKETS;
+	f.f_octets = e->e_octets;
+	f.f_first = e->e_first;
+	f.f_last = fc_last(e);
+	f.f_tcpflags = (uint8_t)(e->e_pf >> PF_SHIFT);
 	fc->fc_stats.fs_ended[reason]++;
 	fc->fc_emit(&f, reason, fc->fc_arg);
 }

@@ -61,7 +61,7 @@
 /* At the end, wait this long, at most 3 times, for the last buffers. */
 #define DRAIN_MS		200
 /* Frames decoded, then metered, as one batch. */
-#define METER_BATCH		16
+#define METER_BATCH		64
 /* Paced, this many datagrams go out back to back, then 1 ms of rest. */
 #define PACE_BURST		32
 

@@ -760,8 +760,55 @@ ATF_TC_BODY(churn_conserves, tc)
 	flowcache_destroy(fc);
 }
 
+/*
+ * A flush of a well-filled table empties it at once rather than flow by
+ * flow: every flow still comes out once, in creation order, with its
+ * counts, and the emptied table meters and flushes again as new.  The
+ * batch entry point is used, as the program uses it.
+ */
+ATF_TC_WITHOUT_HEAD(flush_whole_table);
+ATF_TC_BODY(flush_whole_table, tc)
+{
+	struct fp_pkt p[40];
+	struct flowcache *fc;
+	struct rec r;
+	uint32_t i, round;
+
+	fc = mkcache(64, &r);
+	for (round = 0; round < 2; round++) {
+		memset(&r, 0, sizeof(r));
+		for (i = 0; i < 40; i++) {
+			mkpkt(&p[i], round * 100 + 39 - i, 100 + i, TH_ACK);
+			p[i].p_time = T0 + round * 1000 + i;
+		}
+		flowcache_update_batch(fc, p, 40);
+		/* Every flow twice over: the second batch finds them all. */
+		for (i = 0; i < 40; i++)
+			p[i].p_time += 40;
+		flowcache_update_batch(fc, p, 40);
+		ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 40);
+		flowcache_flush(fc, FLOW_END_FORCED);
+		ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 0);
+		ATF_REQUIRE_EQ(r.r_n, 40);
+		for (i = 0; i < 40; i++) {
+			ATF_CHECK_EQ(flow_id(&r.r_flow[i]), round * 100 + 39 - i);
+			ATF_CHECK_EQ(r.r_flow[i].f_packets, 2);
+			ATF_CHECK_EQ(r.r_flow[i].f_octets, 2 * (100 + i));
+			ATF_CHECK_EQ(r.r_flow[i].f_first, T0 + round * 1000 + i);
+			ATF_CHECK_EQ(r.r_flow[i].f_last,
+			    T0 + round * 1000 + i + 40);
+			ATF_CHECK_EQ(r.r_reason[i], FLOW_END_FORCED);
+		}
+		flowcache_flush(fc, FLOW_END_FORCED);
+		ATF_CHECK_EQ(r.r_total, 40);
+	}
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_ended[FLOW_END_FORCED], 80);
+	flowcache_destroy(fc);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, flush_whole_table);
 	ATF_TP_ADD_TC(tp, create_rejects_zero);
 	ATF_TP_ADD_TC(tp, counters_64bit);
 	ATF_TP_ADD_TC(tp, maxcount_splits);
