@@ -38,7 +38,7 @@
 #define PF_FILEHDR	24		/* magic .. linktype */
 #define PF_RECHDR	16		/* ts_sec, ts_frac, incl, orig */
 #define PF_MAXCAPLEN	262144		/* libpcap's MAXIMUM_SNAPLEN */
-#define PF_FILL		(4 * 1024 * 1024)
+#define PF_FILL		(1024 * 1024)
 /* Room for one full fill plus a maximal record left over from the last. */
 #define PF_BUFSIZE	(PF_FILL + PF_RECHDR + PF_MAXCAPLEN)
 
