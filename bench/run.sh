@@ -16,125 +16,204 @@
 #
 # flowprobe against softflowd on the same files, same machine, same run:
 # generated mixes read from the page cache, NetFlow v9 exported to an
-# nfcapd on loopback.  For each mix and program: wall seconds, packets
-# a second, the ratio, peak RSS, and whether the packets and bytes the
-# collector stored equal what the file holds.  Then instructions per
-# packet under callgrind on a small mix.  Public tools only: nfcapd and
-# nfdump, softflowd, valgrind, GNU time; each part is skipped, saying
-# so, when its tool is missing.  Run as root (flowprobe's sandbox needs
-# it for the timed runs; callgrind runs as nobody).
+# nfcapd on loopback.  For each mix and program: best wall time of the
+# runs, packets a second, the ratio, peak RSS, and whether the flows the
+# collector stored, summed per 5-tuple (a flow may be split into several
+# records by timeouts), equal the generator's ground truth, checked after
+# every run.  Then instructions per packet under callgrind on a small
+# mix.  Public tools only: nfcapd and nfdump, softflowd, valgrind, GNU
+# time; each optional part is skipped, saying so, when its tool is
+# missing.  Run as root (flowprobe's sandbox needs it for the timed runs;
+# callgrind runs as nobody).
 #
 # usage: bench/run.sh [runs]
 
+set -u
 runs=${1:-3}
 port=$((20000 + $$ % 40000))
 dir=${TMPDIR:-/tmp}/flowprobe-bench.$$
+ncpid=
 cd "$(dirname "$0")/.." || exit 1
 make -s flowprobe bench/gen || exit 1
-mkdir -p "$dir" || exit 1
-trap 'pkill -f "nfcapd -w $dir" 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
+mkdir "$dir" || exit 1
+trap '[ -n "$ncpid" ] && kill "$ncpid" 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'exit 1' INT TERM HUP
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
-# mix NAME PACKETS FLOWS: the capture, and its true totals.
-mix()
+# Reads "key packets bytes" lines; writes them sorted by key, one line a
+# key, summed.  Merging neighbours after sort(1) keeps memory flat where
+# an awk array of a million keys would not.
+sum5()
 {
-	bench/gen -p "$2" -f "$3" >"$dir/$1.pcap"
-	cat "$dir/$1.pcap" >/dev/null	# into the page cache
+	LC_ALL=C sort -k 1,1 | awk '
+	$1 != k {
+		if (NR > 1)
+			printf("%s %.0f %.0f\n", k, p, b)
+		k = $1; p = 0; b = 0
+	}
+	{ p += $2; b += $3 }
+	END { if (NR > 0) printf("%s %.0f %.0f\n", k, p, b) }'
 }
 
-# collect NAME: nfcapd in the background, its directory $dir/c.NAME.
+# mix NAME PACKETS FLOWS: the capture, in the page cache, and its truth
+# summed per 5-tuple, "proto|src|sport|dst|dport packets bytes".
+mix()
+{
+	bench/gen -p "$2" -f "$3" -t "$dir/$1.truth" >"$dir/$1.pcap" ||
+	    exit 1
+	cat "$dir/$1.pcap" >/dev/null
+	awk '!/^#/ { print $1 "|" $2 "|" $3 "|" $4 "|" $5, $6, $7 }' \
+	    "$dir/$1.truth" | sum5 >"$dir/$1.want"
+}
+
+# Starts nfcapd on a fresh directory, $dir/c.
 collect_start()
 {
 	rm -rf "$dir/c"
-	mkdir -p "$dir/c"
+	mkdir "$dir/c"
 	nfcapd -w "$dir/c" -p "$port" -b 127.0.0.1 -B 268435456 -t 3600 \
 	    >/dev/null 2>"$dir/nfcapd.err" &
 	ncpid=$!
-	for i in $(seq 50); do
+	i=0
+	while [ $i -lt 50 ]; do
 		grep -q '^Startup' "$dir/nfcapd.err" 2>/dev/null && return
 		sleep 0.1
+		i=$((i + 1))
 	done
 	echo "bench: nfcapd would not start: $(cat "$dir/nfcapd.err")" >&2
 	exit 1
 }
 
-# Stops nfcapd; prints the packets and bytes it counted on receipt.
+# Stops nfcapd once the last datagrams have had time to land; it writes
+# its file on the way out.
 collect_stop()
 {
-	sleep 2
+	sleep 1
 	kill -TERM "$ncpid"
 	wait "$ncpid" 2>/dev/null
-	sed -n 's/.*Packets: \([0-9]*\), Bytes: \([0-9]*\),.*/\1 \2/p' \
-	    "$dir/nfcapd.err" | tail -1
+	ncpid=
 }
 
-# The packets and IP bytes a mix holds, by flowprobe's own decoder run
-# without export (the generator's frames are all plain IPv4).
-truth()
+# check NAME: compares what nfcapd stored with the truth of mix NAME;
+# prints "ok FLOWS" or "bad" and what differs.
+check()
 {
-	./flowprobe -q -r "$dir/$1.pcap" -u nobody |
-	    awk '{ p += $8; b += $9 } END { printf("%.0f %.0f\n", p, b) }'
+	nfdump -R "$dir/c" -q -N -6 \
+	    -o 'fmt:%pr %sa %sp %da %dp %pkt %byt' 2>"$dir/nfdump.err" |
+	    awk 'NF == 7 { print $1 "|" $2 "|" $3 "|" $4 "|" $5, $6, $7 }' |
+	    sum5 >"$dir/got"
+	LC_ALL=C join -a 1 -a 2 -e - -o 0,1.2,1.3,2.2,2.3 "$dir/$1.want" \
+	    "$dir/got" | awk -v seq="$(sed -n \
+	    's/.*Sequence Errors: \([0-9]*\).*/\1/p' "$dir/nfcapd.err" |
+	    tail -n 1)" '
+	{
+		if ($2 != "-") { wp += $2; wb += $3; want++ }
+		if ($4 != "-") { gp += $4; gb += $5 }
+		if ($4 == "-") missing++
+		else if ($2 == "-") extra++
+		else if ($2 != $4) differ++
+		else if ($3 != $5) bytes++
+	}
+	END {
+		if (missing + extra + differ + bytes == 0)
+			printf("ok %d\n", want)
+		else
+			printf("bad %d missing, %d differ in packets, %d in" \
+			    " bytes only, %d extra, of %d flows; %.0f of %.0f" \
+			    " pkts, %.0f of %.0f bytes; %s sequence errors\n",
+			    missing, differ, bytes, extra, want, gp, wp, gb, wb,
+			    seq)
+	}'
 }
 
-# timed NAME PROGRAM...: best wall time of $runs, peak RSS, totals.
+# timed NAME PROGRAM...: "wall cpu peak-KiB" of the run with the best
+# wall time on the first line, then one check result per run.  CPU
+# seconds are there because wall time on a shared machine is noisy and
+# includes the paced export at the end.
 timed()
 {
-	local name best rss i t r
-	name=$1
+	tname=$1
 	shift
 	best=
-	for i in $(seq "$runs"); do
+	cpu=
+	rss=
+	i=0
+	: >"$dir/checks"
+	while [ $i -lt "$runs" ]; do
 		collect_start
-		/usr/bin/time -f '%e %M' -o "$dir/time" "$@" \
-		    >/dev/null 2>&1
-		got=$(collect_stop)
-		read t r <"$dir/time"
+		/usr/bin/time -f '%e %U %S %M' -o "$dir/time" "$@" \
+		    >"$dir/out" 2>&1
+		collect_stop
+		check "$tname" >>"$dir/checks"
+		read -r t u k r <<-EOF
+		$(tail -n 1 "$dir/time")
+		EOF
 		if [ -z "$best" ] || awk -v a="$t" -v b="$best" \
 		    'BEGIN { exit !(a < b) }'; then
 			best=$t
+			cpu=$(awk -v u="$u" -v k="$k" 'BEGIN { print u + k }')
 			rss=$r
 		fi
+		i=$((i + 1))
 	done
-	echo "$best $rss $got"
+	echo "$best $cpu $rss"
+	cat "$dir/checks"
 }
 
+# report MIX PACKETS PROGRAM: turns timed's output on standard input into
+# a line of the table.  timed writes to a file, not to a pipe, so that it
+# runs in this shell and the trap sees nfcapd's pid.
 report()
 {
-	local mix packets prog res t rss gp gb
-	mix=$1 packets=$2 prog=$3 res=$4 want=$5
-	set -- $res
-	t=$1 rss=$2 gp=$3 gb=$4
-	printf '%-10s %-10s %7.3f s %9.0f pkt/s %8d KiB  %s\n' "$mix" \
-	    "$prog" "$t" "$(awk -v p="$packets" -v t="$t" \
-	    'BEGIN { print p / t }')" "$rss" \
-	    "$([ "$gp $gb" = "$want" ] && echo "all records at the collector" ||
-	    echo "collector has $gp pkts $gb bytes of $want")"
+	read -r t cpu rss
+	n=0 ok=0 verdict=
+	while read -r line; do
+		n=$((n + 1))
+		case $line in
+		ok\ *)	ok=$((ok + 1)); verdict=${line#ok } ;;
+		*)	echo "$1 $3 run $n: ${line#bad }" >>"$dir/failures" ;;
+		esac
+	done
+	if [ "$ok" -eq "$n" ]; then
+		verdict="all $verdict flows at the collector equal the truth"
+	else
+		verdict="$((n - ok)) of $n runs differ from the truth (below)"
+	fi
+	printf '%-4s %-10s %6.2f s %6.2f s %6.2f Mpkt/s %8d KiB  %s\n' \
+	    "$1" "$3" "$t" "$cpu" \
+	    "$(awk -v p="$2" -v t="$t" 'BEGIN { print p / t / 1e6 }')" \
+	    "$rss" "$verdict"
+	echo "$t" >"$dir/last"
 }
 
 have nfcapd && have nfdump || { echo "bench: needs nfdump (nfcapd)"; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: needs GNU time"; exit 1; }
+: >"$dir/failures"
 
-echo "mix        program          wall      packets/s     peak RSS"
+echo "mix  program        wall      cpu    packets/s     peak RSS  collector"
 for m in "1m 1000000 100000" "10m 10000000 1000000"; do
 	set -- $m
 	name=$1 packets=$2 flows=$3
 	mix "$name" "$packets" "$flows"
-	want=$(truth "$name")
-	fp=$(timed "$name" ./flowprobe -q -r "$dir/$name.pcap" \
-	    -n "127.0.0.1:$port" -V 9 -m 1048576)
-	report "$name" "$packets" flowprobe "$fp" "$want"
+	timed "$name" ./flowprobe -q -r "$dir/$name.pcap" \
+	    -n "127.0.0.1:$port" -V 9 -m 1048576 >"$dir/res"
+	report "$name" "$packets" flowprobe <"$dir/res"
+	fpt=$(cat "$dir/last")
 	if have softflowd; then
-		sf=$(timed "$name" softflowd -d -r "$dir/$name.pcap" \
-		    -n "127.0.0.1:$port" -v 9 -m 1048576)
-		report "$name" "$packets" softflowd "$sf" "$want"
-		awk -v a="${fp%% *}" -v b="${sf%% *}" \
-		    'BEGIN { printf("%-10s flowprobe is %.1fx softflowd\n", "", b / a) }' \
-		    </dev/null
+		timed "$name" softflowd -d -r "$dir/$name.pcap" \
+		    -n "127.0.0.1:$port" -v 9 -m 1048576 >"$dir/res"
+		report "$name" "$packets" softflowd <"$dir/res"
+		awk -v a="$fpt" -v b="$(cat "$dir/last")" 'BEGIN {
+		    printf("%-16s flowprobe is %.1fx softflowd\n", "", b / a) }'
 	else
 		echo "$name: softflowd not installed, no comparison"
 	fi
+	echo "$name: $(awk '!/^#/ { n++; p += $6; b += $7 } END {
+	    printf("%d flows, %.0f packets, %.0f bytes", n, p, b) }' \
+	    "$dir/$name.truth") in the truth"
 done
+[ -s "$dir/failures" ] && sed 's/^/  /' "$dir/failures"
 
 if have valgrind && have cc; then
 	mix small 200000 20000
