@@ -27,8 +27,8 @@ HDRS =		capture.h flowprobe.h
 TEST_C =	tests/decode_test tests/export_test tests/filter_test \
 		tests/flowcache_test tests/pcapfile_test tests/sandbox_test \
 		tests/zbuf_test
-TEST_SH =	tests/cli_test tests/e2e_test tests/faults_test tests/live_test \
-		tests/pcaps_test
+TEST_SH =	tests/cli_test tests/e2e_test tests/faults_test tests/flush_test \
+		tests/live_test tests/pcaps_test
 TEST_HELPERS =	tests/mkpcap
 
 all: flowprobe

@@ -396,11 +396,25 @@ fc_update_slow(struct flowcache *fc, const struct fp_pkt *pkt, uint32_t b,
 void
 flowcache_expire(struct flowcache *fc, uint64_t now)
 {
+	(void)flowcache_expire_some(fc, now, SIZE_MAX);
+}
+
+/*
+ * At most max of the flows due, earliest first; how many ended.  Those
+ * left stay due: the next call, or their next packet, ends them for the
+ * same reason and with the same record.
+ */
+size_t
+flowcache_expire_some(struct flowcache *fc, uint64_t now, size_t max)
+{
+	size_t n;
+
 	if (now < fc->fc_now)
 		now = fc->fc_now;
 	fc->fc_now = now;
-	while (fc_expire_one(fc, now))
+	for (n = 0; n < max && fc_expire_one(fc, now); n++)
 		continue;
+	return (n);
 }
 
 void

@@ -62,8 +62,16 @@
 #define DRAIN_MS		200
 /* Frames decoded, then metered, as one batch. */
 #define METER_BATCH		64
-/* Paced, this many datagrams go out back to back, then 1 ms of rest. */
-#define PACE_BURST		32
+/*
+ * Pacing: the bucket holds at most this many milliseconds of datagrams
+ * (and never fewer than PACE_MINBURST), so that a sleep longer than asked
+ * is made up without a burst a small socket buffer would drop.  A tick of
+ * a live run expires at most PACE_RECORDS records per datagram it may
+ * send: fewer than any version fits in one, so the budget is not passed.
+ */
+#define PACE_BURST_MS		2
+#define PACE_MINBURST		8
+#define PACE_RECORDS		20
 
 struct decode_stats {
 	uint64_t	 ds_read;
@@ -83,8 +91,11 @@ struct probe {
 	int			 pr_linktype;
 	uint64_t		 pr_now;	/* never runs backwards */
 	uint64_t		 pr_maxpackets;	/* -c; 0: no limit */
-	int			 pr_paced;	/* see send_datagram */
-	uint32_t		 pr_burst;
+	int			 pr_paced;	/* may wait to send: see pace */
+	uint64_t		 pr_rate;	/* datagrams/s; 0: unpaced */
+	uint64_t		 pr_tokens;	/* in millionths of a datagram */
+	uint64_t		 pr_tokens_max;
+	uint64_t		 pr_refilled;	/* us, monotonic */
 	struct decode_stats	 pr_ds;
 	size_t			 pr_nframes;	/* captured, not yet metered */
 	struct fp_frame		 pr_frames[METER_BATCH];
@@ -105,6 +116,8 @@ static void	 on_signal(int);
 static void	 on_report(int);
 static uint64_t	 wallclock_ms(void);
 static void	 emit_flow(const struct flow *, enum flow_end, void *);
+static uint64_t	 monotonic_us(void);
+static void	 pace_refill(struct probe *);
 static int	 send_datagram(const uint8_t *, size_t, void *);
 static void	 meter_frames(struct probe *, const struct fp_frame *,
 		    size_t);
@@ -122,11 +135,11 @@ usage(void)
 	fprintf(stderr,
 	    "usage: flowprobe [-Dpq] [-c count] [-E domain] [-F filterfile] "
 	    "[-m maxflows]\n"
-	    "                 [-n collector[:port]] [-s snaplen] "
-	    "[-T seconds[:datagrams]]\n"
-	    "                 [-t name=seconds[,...]] [-u user] [-V version] "
-	    "[-w seconds]\n"
-	    "                 -i [ifindex:]interface | -r file\n");
+	    "                 [-n collector[:port]] [-R rate] [-s snaplen]\n"
+	    "                 [-T seconds[:datagrams]] [-t name=seconds[,...]] "
+	    "[-u user]\n"
+	    "                 [-V version] [-w seconds] "
+	    "-i [ifindex:]interface | -r file\n");
 	exit(EX_USAGE);
 }
 
@@ -260,22 +273,55 @@ emit_flow(const struct flow *f, enum flow_end reason, void *arg)
 		export_print_flow(stdout, f, reason);
 }
 
+static uint64_t
+monotonic_us(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+/* Tokens for the time gone by, in millionths of a datagram. */
+static void
+pace_refill(struct probe *pr)
+{
+	uint64_t now;
+
+	now = monotonic_us();
+	if (now > pr->pr_refilled) {
+		pr->pr_tokens += (now - pr->pr_refilled) * pr->pr_rate;
+		if (pr->pr_tokens > pr->pr_tokens_max)
+			pr->pr_tokens = pr->pr_tokens_max;
+	}
+	pr->pr_refilled = now;
+}
+
 /*
  * A million flows can end at once (end of file, window, signal), and
  * their datagrams, sent as fast as they are built, overflow a collector's
- * socket buffer: records lost with no error anywhere.  Paced, at most
- * PACE_BURST datagrams go out per millisecond, about 900,000 records a
- * second.  A file is always paced, nothing waits on it; a live capture
- * only in its final flush, so that capture never stalls.
+ * socket buffer: records lost with no error anywhere, and nothing comes
+ * back over UDP to tell.  So datagrams leave at -R a second at most,
+ * through a token bucket on the monotonic clock.  Where nothing waits on
+ * flowprobe (a file, a live run's final flush) it sleeps for its next
+ * token; during capture it never does: tick() expires no more flows than
+ * the bucket can send, and the rest stay due until the next tick.
  */
 static int
 send_datagram(const uint8_t *buf, size_t len, void *arg)
 {
 	struct probe *pr = arg;
+	uint64_t wait_us;
 
-	if (pr->pr_paced && ++pr->pr_burst >= PACE_BURST) {
-		pr->pr_burst = 0;
-		(void)poll(NULL, 0, 1);
+	if (pr->pr_rate != 0) {
+		pace_refill(pr);
+		while (pr->pr_paced && pr->pr_tokens < 1000000) {
+			wait_us = (1000000 - pr->pr_tokens) / pr->pr_rate + 1;
+			(void)poll(NULL, 0, (int)((wait_us + 999) / 1000));
+			pace_refill(pr);
+		}
+		pr->pr_tokens = pr->pr_tokens >= 1000000 ?
+		    pr->pr_tokens - 1000000 : 0;
 	}
 	return (collector_send(buf, len, &pr->pr_cs));
 }
@@ -324,7 +370,14 @@ live_flush(struct probe *pr)
 static void
 tick(struct probe *pr)
 {
-	flowcache_expire(pr->pr_fc, pr->pr_now);
+	size_t budget;
+
+	budget = SIZE_MAX;
+	if (pr->pr_rate != 0 && !pr->pr_paced && pr->pr_ex != NULL) {
+		pace_refill(pr);
+		budget = (size_t)(pr->pr_tokens / 1000000) * PACE_RECORDS;
+	}
+	(void)flowcache_expire_some(pr->pr_fc, pr->pr_now, budget);
 	if (pr->pr_ex != NULL)
 		export_tick(pr->pr_ex, pr->pr_now);
 }
@@ -561,6 +614,12 @@ main(int argc, char *argv[])
 	pr.pr_ifname = o.o_ifname;
 	pr.pr_ifindex = o.o_ifindex;
 	pr.pr_maxpackets = o.o_maxpackets;
+	pr.pr_rate = o.o_rate;
+	pr.pr_tokens_max = o.o_rate * PACE_BURST_MS * 1000;
+	if (pr.pr_tokens_max < PACE_MINBURST * 1000000)
+		pr.pr_tokens_max = PACE_MINBURST * 1000000;
+	pr.pr_tokens = pr.pr_tokens_max;
+	pr.pr_refilled = monotonic_us();
 	pf = NULL;
 	pidfd = -1;
 

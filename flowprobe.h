@@ -152,6 +152,7 @@ void		 flowcache_update(struct flowcache *, const struct fp_pkt *,
 void		 flowcache_update_batch(struct flowcache *,
 		    const struct fp_pkt *, size_t);
 void		 flowcache_expire(struct flowcache *, uint64_t);
+size_t		 flowcache_expire_some(struct flowcache *, uint64_t, size_t);
 void		 flowcache_flush(struct flowcache *, enum flow_end);
 uint64_t	 flowcache_next_expiry(const struct flowcache *);
 const struct fc_stats *flowcache_stats(const struct flowcache *);
@@ -220,6 +221,7 @@ struct options {
 	int		 o_ncollectors;
 	uint64_t	 o_maxpackets;	/* -c; 0: no limit */
 	uint32_t	 o_window;	/* -w seconds; 0: none */
+	uint32_t	 o_rate;	/* -R datagrams/s; 0: unpaced */
 	const char	*o_user;	/* -u */
 	int		 o_daemon;
 	int		 o_quiet;

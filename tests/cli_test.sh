@@ -124,6 +124,20 @@ bad_maxflows_body()
 	check_usage -m -5 -r in.pcap
 }
 
+atf_test_case bad_rate
+bad_rate_head()
+{
+	atf_set "descr" "-R takes a number of datagrams a second, 0 or more"
+}
+bad_rate_body()
+{
+	mkpcap "$SPEC_V4" in.pcap
+	check_usage -R abc -r in.pcap
+	check_usage -R -1 -r in.pcap
+	check_usage -R 10000001 -r in.pcap
+	check_usage -r in.pcap -R
+}
+
 atf_test_case bad_timeouts
 bad_timeouts_head()
 {
@@ -467,6 +481,7 @@ atf_init_test_cases()
 	atf_add_test_case bad_option
 	atf_add_test_case bad_version
 	atf_add_test_case bad_maxflows
+	atf_add_test_case bad_rate
 	atf_add_test_case bad_timeouts
 	atf_add_test_case bad_collector
 	atf_add_test_case extra_operand

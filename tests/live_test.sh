@@ -74,19 +74,11 @@ stop_all()
 # The collector, in the capturing namespace, on 127.0.0.1 only.
 start_nfcapd()
 {
-	local i
-
 	mkdir -p c.d
 	ip netns exec "$NS_RX" nfcapd -w "$PWD/c.d" -p "$PORT" -b 127.0.0.1 \
 	    -B 8388608 -t 3600 >nfcapd.out 2>nfcapd.err &
 	echo $! >nfcapd.pid
-	i=0
-	while [ $i -lt $BOUND ]; do
-		grep -q '^Startup' nfcapd.err 2>/dev/null && return 0
-		running nfcapd.pid || break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	nfcapd_started nfcapd.pid nfcapd.err && return 0
 	cat nfcapd.err >&2
 	atf_fail "nfcapd would not start"
 }
