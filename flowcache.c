@@ -68,7 +68,17 @@
 #define PF_SHIFT	56
 #define PF_PACKETS	((UINT64_C(1) << PF_SHIFT) - 1)
 
-#define KEY_WORDS	(sizeof(struct fp_key) / sizeof(uint64_t))
+/*
+ * The cache holds keys packed into five words: the two addresses as the
+ * decoder wrote them, then ports, VLAN, IP version, protocol and ToS in
+ * one.  The input interface is the cache's own (fc_conf), not a key
+ * field: a probe captures on one.  A 40-byte key makes a 72-byte entry.
+ */
+#define FC_KEYWORDS	5
+
+struct fc_key {
+	uint64_t	 k_w[FC_KEYWORDS];
+};
 
 /*
  * Packets a batch walks in each pass, enough for the first prefetches
@@ -84,16 +94,19 @@
 #define FC_PREFETCH(p)	((void)0)
 #endif
 
-_Static_assert(sizeof(struct fp_key) == 48, "struct fp_key is 6 words");
+_Static_assert(sizeof(((struct fp_key *)0)->k_src) == 16 &&
+    sizeof(((struct fp_key *)0)->k_dst) == 16, "addresses are two words");
 
 struct fc_entry {
-	struct fp_key	 e_key;
+	struct fc_key	 e_key;
 	uint64_t	 e_first;
 	uint64_t	 e_octets;
 	uint64_t	 e_pf;		/* packets | tcpflags << PF_SHIFT */
 	uint32_t	 e_lastoff;	/* last - first, always < fc_active */
 	uint32_t	 e_hnext;	/* hash chain, or free list */
 };
+
+_Static_assert(sizeof(struct fc_entry) == 72, "entries are 72 bytes");
 
 struct fc_link {
 	uint32_t	 k_prev;
@@ -111,6 +124,7 @@ struct flowcache {
 	uint32_t	*fc_bucket;
 	uint32_t	 fc_shift;	/* 64 - log2(buckets) */
 	uint32_t	 fc_max;
+	uint32_t	 fc_ifindex;	/* of every flow */
 	uint32_t	 fc_used;	/* entries ever handed out */
 	uint32_t	 fc_free;	/* entries handed back */
 	uint64_t	 fc_inactive;
@@ -127,15 +141,17 @@ struct flowcache {
 };
 
 static uint64_t	 fc_splitmix(uint64_t *, uint64_t);
+static inline void fc_pack(const struct fp_key *, struct fc_key *);
+static void	 fc_unpack(const struct flowcache *, const struct fc_key *,
+		    struct fp_key *);
 static inline uint32_t fc_bucket_of(const struct flowcache *,
-		    const struct fp_key *);
-static inline uint64_t fc_word(const struct fp_key *, size_t);
+		    const struct fc_key *);
 static inline uint32_t fc_lookup(const struct flowcache *, uint32_t,
-		    const struct fp_key *);
+		    const struct fc_key *);
 static inline void fc_update(struct flowcache *, const struct fp_pkt *,
-		    uint32_t);
+		    const struct fc_key *, uint32_t);
 static uint32_t	 fc_update_slow(struct flowcache *, const struct fp_pkt *,
-		    uint32_t, uint32_t);
+		    const struct fc_key *, uint32_t, uint32_t);
 static inline void fc_list_append(struct flowcache *, int, uint32_t);
 static inline void fc_list_remove(struct flowcache *, int, uint32_t);
 static uint64_t	 fc_add(uint64_t, uint64_t);
@@ -150,7 +166,7 @@ static int	 fc_next_due(const struct flowcache *, uint64_t *,
 static int	 fc_expire_one(struct flowcache *, uint64_t);
 static void	 fc_end(struct flowcache *, uint32_t, enum flow_end);
 static void	 fc_emit(struct flowcache *, uint32_t, enum flow_end);
-static uint32_t	 fc_new(struct flowcache *, const struct fp_key *, uint32_t,
+static uint32_t	 fc_new(struct flowcache *, const struct fc_key *, uint32_t,
 		    uint64_t);
 
 /*
@@ -190,6 +206,7 @@ flowcache_create(const struct fc_conf *conf, flow_emit_fn *emit, void *arg)
 		errno = ENOMEM;
 		return (NULL);
 	}
+	fc->fc_ifindex = conf->fc_ifindex;
 	fc->fc_inactive = conf->fc_inactive;
 	fc->fc_active = conf->fc_active;
 	fc->fc_tcpend = conf->fc_tcpend;
@@ -256,13 +273,15 @@ flowcache_update_batch(struct flowcache *fc, const struct fp_pkt *pkts,
     size_t n)
 {
 	const struct fc_link *lru = fc->fc_link[LINK_LRU];
+	struct fc_key key[FC_BATCH];
 	uint32_t b[FC_BATCH], idx[FC_BATCH], j;
 	size_t i, m;
 
 	for (; n > 0; pkts += m, n -= m) {
 		m = n < FC_BATCH ? n : FC_BATCH;
 		for (i = 0; i < m; i++) {
-			b[i] = fc_bucket_of(fc, &pkts[i].p_key);
+			fc_pack(&pkts[i].p_key, &key[i]);
+			b[i] = fc_bucket_of(fc, &key[i]);
 			FC_PREFETCH(&fc->fc_bucket[b[i]]);
 		}
 		for (i = 0; i < m; i++) {
@@ -277,7 +296,7 @@ flowcache_update_batch(struct flowcache *fc, const struct fp_pkt *pkts,
 				FC_PREFETCH(&lru[lru[j].k_prev]);
 				FC_PREFETCH(&lru[lru[j].k_next]);
 			}
-			fc_update(fc, &pkts[i], b[i]);
+			fc_update(fc, &pkts[i], &key[i], b[i]);
 		}
 	}
 }
@@ -289,7 +308,8 @@ flowcache_update_batch(struct flowcache *fc, const struct fp_pkt *pkts,
  * the record carries) takes fc_update_slow().
  */
 static inline void
-fc_update(struct flowcache *fc, const struct fp_pkt *pkt, uint32_t b)
+fc_update(struct flowcache *fc, const struct fp_pkt *pkt,
+    const struct fc_key *key, uint32_t b)
 {
 	uint64_t now, age, pf, wait;
 	struct fc_entry *e;
@@ -302,8 +322,8 @@ fc_update(struct flowcache *fc, const struct fp_pkt *pkt, uint32_t b)
 	fc->fc_now = now;
 	fc->fc_stats.fs_packets++;
 
-	if ((idx = fc_lookup(fc, b, &pkt->p_key)) == FC_NIL) {
-		fc_update_slow(fc, pkt, b, idx);
+	if ((idx = fc_lookup(fc, b, key)) == FC_NIL) {
+		fc_update_slow(fc, pkt, key, b, idx);
 		return;
 	}
 	e = &fc->fc_pool[idx];
@@ -317,7 +337,7 @@ fc_update(struct flowcache *fc, const struct fp_pkt *pkt, uint32_t b)
 	    (pkt->p_tcpflags & (TH_SYN | TH_ACK)) == TH_SYN) ||
 	    e->e_octets + pkt->p_octets > fc->fc_maxcount ||
 	    (pf & PF_PACKETS) >= fc->fc_maxcount) {
-		fc_update_slow(fc, pkt, b, idx);
+		fc_update_slow(fc, pkt, key, b, idx);
 		return;
 	}
 	e->e_lastoff = (uint32_t)age;
@@ -346,8 +366,8 @@ fc_update(struct flowcache *fc, const struct fp_pkt *pkt, uint32_t b)
  * record is then the same however often the caller expires.
  */
 static uint32_t
-fc_update_slow(struct flowcache *fc, const struct fp_pkt *pkt, uint32_t b,
-    uint32_t idx)
+fc_update_slow(struct flowcache *fc, const struct fp_pkt *pkt,
+    const struct fc_key *key, uint32_t b, uint32_t idx)
 {
 	struct fc_entry *e;
 	enum flow_end reason;
@@ -385,7 +405,7 @@ fc_update_slow(struct flowcache *fc, const struct fp_pkt *pkt, uint32_t b,
 			return (idx);
 		}
 	}
-	idx = fc_new(fc, &pkt->p_key, b, now);
+	idx = fc_new(fc, key, b, now);
 	e = &fc->fc_pool[idx];
 	e->e_pf = 1 | (uint64_t)flags << PF_SHIFT;
 	e->e_octets = pkt->p_octets;
@@ -489,16 +509,17 @@ fc_splitmix(uint64_t *state, uint64_t k)
  */
 #ifdef __SIZEOF_INT128__
 static inline uint32_t
-fc_bucket_of(const struct flowcache *fc, const struct fp_key *key)
+fc_bucket_of(const struct flowcache *fc, const struct fc_key *key)
 {
 	typedef unsigned __int128 u128;
-	const uint64_t *k = fc->fc_k;
+	const uint64_t *k = fc->fc_k, *w = key->k_w;
 	u128 s;
 	uint64_t h;
 
-	s = (u128)(fc_word(key, 0) + k[0]) * (fc_word(key, 1) + k[1]) +
-	    (u128)(fc_word(key, 2) + k[2]) * (fc_word(key, 3) + k[3]) +
-	    (u128)(fc_word(key, 4) + k[4]) * (fc_word(key, 5) + k[5]);
+	/* Five words: the last is paired with a zero, as NH pads. */
+	s = (u128)(w[0] + k[0]) * (w[1] + k[1]) +
+	    (u128)(w[2] + k[2]) * (w[3] + k[3]) +
+	    (u128)(w[4] + k[4]) * k[5];
 	h = (uint64_t)(s >> 64) ^ (uint64_t)s;
 	return ((uint32_t)((h * fc->fc_k[6]) >> fc->fc_shift));
 }
@@ -510,43 +531,64 @@ fc_nh(uint64_t w, uint64_t k)
 }
 
 static inline uint32_t
-fc_bucket_of(const struct flowcache *fc, const struct fp_key *key)
+fc_bucket_of(const struct flowcache *fc, const struct fc_key *key)
 {
-	const uint64_t *k = fc->fc_k;
+	const uint64_t *k = fc->fc_k, *w = key->k_w;
 	uint64_t h;
 
-	h = fc_nh(fc_word(key, 0), k[0]) + fc_nh(fc_word(key, 1), k[1]) +
-	    fc_nh(fc_word(key, 2), k[2]) + fc_nh(fc_word(key, 3), k[3]) +
-	    fc_nh(fc_word(key, 4), k[4]) + fc_nh(fc_word(key, 5), k[5]);
+	h = fc_nh(w[0], k[0]) + fc_nh(w[1], k[1]) + fc_nh(w[2], k[2]) +
+	    fc_nh(w[3], k[3]) + fc_nh(w[4], k[4]);
 	h ^= h >> 32;
 	return ((uint32_t)((h * fc->fc_k[6]) >> fc->fc_shift));
 }
 #endif
 
-static inline uint64_t
-fc_word(const struct fp_key *key, size_t i)
+/*
+ * The addresses are copied as they are, byte for byte; the other fields
+ * go into the fifth word by value, so its layout is this file's alone.
+ */
+static inline void
+fc_pack(const struct fp_key *k, struct fc_key *key)
 {
-	uint64_t v;
-
-	memcpy(&v, (const uint8_t *)key + i * sizeof(v), sizeof(v));
-	return (v);
+	memcpy(&key->k_w[0], k->k_src, 16);
+	memcpy(&key->k_w[2], k->k_dst, 16);
+	key->k_w[4] = (uint64_t)k->k_sport | (uint64_t)k->k_dport << 16 |
+	    (uint64_t)(k->k_vlan & 0x0fff) << 32 |
+	    (uint64_t)(k->k_ipver & 0x0f) << 44 |
+	    (uint64_t)k->k_proto << 48 | (uint64_t)k->k_tos << 56;
 }
 
-/* Word by word from both sides: no copy of either key on the stack. */
+static void
+fc_unpack(const struct flowcache *fc, const struct fc_key *key,
+    struct fp_key *k)
+{
+	uint64_t w = key->k_w[4];
+
+	memset(k, 0, sizeof(*k));
+	memcpy(k->k_src, &key->k_w[0], 16);
+	memcpy(k->k_dst, &key->k_w[2], 16);
+	k->k_ifindex = fc->fc_ifindex;
+	k->k_sport = (uint16_t)w;
+	k->k_dport = (uint16_t)(w >> 16);
+	k->k_vlan = (uint16_t)(w >> 32 & 0x0fff);
+	k->k_ipver = (uint8_t)(w >> 44 & 0x0f);
+	k->k_proto = (uint8_t)(w >> 48);
+	k->k_tos = (uint8_t)(w >> 56);
+}
+
 static inline uint32_t
-fc_lookup(const struct flowcache *fc, uint32_t b, const struct fp_key *key)
+fc_lookup(const struct flowcache *fc, uint32_t b, const struct fc_key *key)
 {
 	const struct fc_entry *e;
 	uint32_t idx;
 
 	for (idx = fc->fc_bucket[b]; idx != FC_NIL; idx = e->e_hnext) {
 		e = &fc->fc_pool[idx];
-		if (((fc_word(&e->e_key, 0) ^ fc_word(key, 0)) |
-		    (fc_word(&e->e_key, 1) ^ fc_word(key, 1)) |
-		    (fc_word(&e->e_key, 2) ^ fc_word(key, 2)) |
-		    (fc_word(&e->e_key, 3) ^ fc_word(key, 3)) |
-		    (fc_word(&e->e_key, 4) ^ fc_word(key, 4)) |
-		    (fc_word(&e->e_key, 5) ^ fc_word(key, 5))) == 0)
+		if (((e->e_key.k_w[0] ^ key->k_w[0]) |
+		    (e->e_key.k_w[1] ^ key->k_w[1]) |
+		    (e->e_key.k_w[2] ^ key->k_w[2]) |
+		    (e->e_key.k_w[3] ^ key->k_w[3]) |
+		    (e->e_key.k_w[4] ^ key->k_w[4])) == 0)
 			return (idx);
 	}
 	return (FC_NIL);
@@ -731,7 +773,7 @@ fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 	const struct fc_entry *e = &fc->fc_pool[idx];
 	struct flow f;
 
-	f.f_key = e->e_key;
+	fc_unpack(fc, &e->e_key, &f.f_key);
 	f.f_packets = e->e_pf & PF_PACKETS;
 	f.f_octets = e->e_octets;
 	f.f_first = e->e_first;
@@ -747,7 +789,7 @@ fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
  * nothing is due does the least recently updated flow go, as RESOURCES.
  */
 static uint32_t
-fc_new(struct flowcache *fc, const struct fp_key *key, uint32_t b,
+fc_new(struct flowcache *fc, const struct fc_key *key, uint32_t b,
     uint64_t now)
 {
 	struct fc_entry *e;

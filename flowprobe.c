@@ -642,6 +642,7 @@ main(int argc, char *argv[])
 	/* NetFlow v5 counters are 32 bits: longer records are split. */
 	if (pr.pr_ecc.ec_version == 5)
 		pr.pr_fcc.fc_maxcount = UINT32_MAX;
+	pr.pr_fcc.fc_ifindex = pr.pr_ifindex;
 	arc4random_buf(pr.pr_fcc.fc_seed, sizeof(pr.pr_fcc.fc_seed));
 	if ((pr.pr_fc = flowcache_create(&pr.pr_fcc, emit_flow, &pr)) == NULL)
 		err(EX_OSERR, "flow cache of %u flows",

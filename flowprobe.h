@@ -130,6 +130,7 @@ void		 pcapfile_close(struct pcapfile *);
 /* flowcache.c */
 struct fc_conf {
 	uint32_t	 fc_maxflows;	/* hard limit on flows held */
+	uint32_t	 fc_ifindex;	/* input interface, of every flow */
 	uint32_t	 fc_inactive;	/* ms without packets before export */
 	uint32_t	 fc_active;	/* ms after first packet */
 	uint32_t	 fc_tcpend;	/* ms after a FIN or RST */

@@ -222,6 +222,17 @@ for m in "1m 1000000 100000" "10m 10000000 1000000"; do
 done
 [ -s "$dir/failures" ] && sed 's/^/  /' "$dir/failures"
 
+# Memory per flow: about a million flows held at once (uniform draws over
+# 2^20 slots, no connection ending), the table sized for 2^20 by -m;
+# nothing listens on the discard port, which costs nothing here.
+bench/gen -p 8000000 -f 1048576 -z 1 -e 1000000000 |
+    /usr/bin/time -f '%M' -o "$dir/rss" ./flowprobe -r - -R 0 \
+    -n 127.0.0.1:9 -m 1048576 2>&1 >/dev/null |
+    sed -n 's/.* at most \([0-9]*\) at once.*/\1/p' >"$dir/held"
+awk -v kib="$(tail -1 "$dir/rss")" -v n="$(cat "$dir/held")" 'BEGIN {
+    printf("flowprobe  peak RSS %d KiB holding %d flows: %.1f bytes a flow\n",
+    kib, n, kib * 1024 / n) }'
+
 if have valgrind && have cc; then
 	mix small 200000 20000
 	# nobody writes the callgrind output there.

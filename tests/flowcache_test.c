@@ -51,6 +51,7 @@ struct rec {
 
 static void	 record(const struct flow *, enum flow_end, void *);
 static struct flowcache *mkcache(uint32_t, struct rec *);
+static struct flowcache *mkcache_if(uint32_t, uint32_t, struct rec *);
 static void	 mkpkt(struct fp_pkt *, uint32_t, uint32_t, uint8_t);
 static uint32_t	 flow_id(const struct flow *);
 
@@ -72,12 +73,20 @@ record(const struct flow *f, enum flow_end reason, void *arg)
 static struct flowcache *
 mkcache(uint32_t maxflows, struct rec *r)
 {
+	return (mkcache_if(maxflows, 0, r));
+}
+
+/* A cache whose flows all come in on interface ifindex. */
+static struct flowcache *
+mkcache_if(uint32_t maxflows, uint32_t ifindex, struct rec *r)
+{
 	struct fc_conf conf;
 	struct flowcache *fc;
 
 	memset(r, 0, sizeof(*r));
 	memset(&conf, 0, sizeof(conf));
 	conf.fc_maxflows = maxflows;
+	conf.fc_ifindex = ifindex;
 	conf.fc_inactive = INACTIVE;
 	conf.fc_active = ACTIVE;
 	conf.fc_tcpend = TCPEND;
@@ -644,6 +653,29 @@ ATF_TC_BODY(stats, tc)
 	flowcache_destroy(fc);
 }
 
+/*
+ * The input interface is the cache's, not the packet's: a probe captures
+ * on one, and the key the cache holds has no room for it.
+ */
+ATF_TC_WITHOUT_HEAD(ifindex_of_cache);
+ATF_TC_BODY(ifindex_of_cache, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+
+	fc = mkcache_if(16, 9, &r);
+	mkpkt(&p, 1, 100, 0);
+	flowcache_update(fc, &p, T0);
+	p.p_key.k_ifindex = 5;
+	flowcache_update(fc, &p, T0 + 1);
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(r.r_flow[0].f_packets, 2);
+	ATF_CHECK_EQ(r.r_flow[0].f_key.k_ifindex, 9);
+	flowcache_destroy(fc);
+}
+
 /* Keys equal but for one field each are different flows. */
 ATF_TC_WITHOUT_HEAD(distinct_keys);
 ATF_TC_BODY(distinct_keys, tc)
@@ -657,7 +689,7 @@ ATF_TC_BODY(distinct_keys, tc)
 	for (i = 0; i < 7; i++)
 		mkpkt(&p[i], 1, 100, 0);
 	p[1].p_key.k_vlan = 1;
-	p[2].p_key.k_ifindex = 1;
+	p[2].p_key.k_dport = 443;
 	p[3].p_key.k_tos = 1;
 	p[4].p_key.k_ipver = 6;
 	p[5].p_key.k_proto = 17;
@@ -829,6 +861,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, next_expiry);
 	ATF_TP_ADD_TC(tp, stats);
 	ATF_TP_ADD_TC(tp, distinct_keys);
+	ATF_TP_ADD_TC(tp, ifindex_of_cache);
 	ATF_TP_ADD_TC(tp, clock_clamped);
 	ATF_TP_ADD_TC(tp, churn_conserves);
 	return (atf_no_error());
