@@ -63,9 +63,10 @@
 /* Frames decoded, then metered, as one batch. */
 #define METER_BATCH		64
 /*
- * Pacing: the bucket holds at most this many milliseconds of datagrams
- * (and never fewer than PACE_MINBURST), so that a sleep longer than asked
- * is made up without a burst a small socket buffer would drop.  A tick of
+ * Pacing: unless -R says, the bucket holds at most this many milliseconds
+ * of datagrams (and never fewer than PACE_MINBURST), so that a sleep
+ * longer than asked is made up without a burst a small socket buffer
+ * would drop.  A tick of
  * a live run expires at most PACE_RECORDS records per datagram it may
  * send: fewer than any version fits in one, so the budget is not passed.
  */
@@ -97,8 +98,7 @@ struct probe {
 	uint64_t		 pr_tokens_max;
 	uint64_t		 pr_refilled;	/* us, monotonic */
 	struct decode_stats	 pr_ds;
-	size_t			 pr_nframes;	/* captured, not yet metered */
-	struct fp_frame		 pr_frames[METER_BATCH];
+	size_t			 pr_npkts;	/* decoded, not yet metered */
 	struct fp_pkt		 pr_pkts[METER_BATCH];
 };
 
@@ -135,7 +135,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: flowprobe [-Dpq] [-c count] [-E domain] [-F filterfile] "
 	    "[-m maxflows]\n"
-	    "                 [-n collector[:port]] [-R rate] [-s snaplen]\n"
+	    "                 [-n collector[:port]] [-R rate[:burst]] "
+	    "[-s snaplen]\n"
 	    "                 [-T seconds[:datagrams]] [-t name=seconds[,...]] "
 	    "[-u user]\n"
 	    "                 [-V version] [-w seconds] "
@@ -327,7 +328,7 @@ send_datagram(const uint8_t *buf, size_t len, void *arg)
 }
 
 /*
- * Up to METER_BATCH frames, from either loop.  The packets' own times are
+ * Up to METER_BATCH frames of a savefile.  The packets' own times are
  * the flows' times; the cache treats one earlier than the latest it saw
  * as the latest, so its clock never runs backwards.  Batches let the
  * cache fetch the table entries of many packets at once.
@@ -348,23 +349,27 @@ on_frame(const struct fp_frame *fr, void *arg)
 {
 	struct probe *pr = arg;
 
-	if (pr->pr_maxpackets != 0 &&
-	    pr->pr_ds.ds_read + pr->pr_nframes >= pr->pr_maxpackets)
+	if (pr->pr_maxpackets != 0 && pr->pr_ds.ds_read >= pr->pr_maxpackets)
 		return;
-	/* The capture's buffer outlives the batch: a copy of the frame will do. */
 	if (fr->fr_time > pr->pr_now)
 		pr->pr_now = fr->fr_time;
-	pr->pr_frames[pr->pr_nframes++] = *fr;
-	if (pr->pr_nframes == METER_BATCH)
+	/*
+	 * Decoded now: the frame's bytes are the kernel's again once the
+	 * callback returns.  The packets wait for the cache in a batch.
+	 */
+	pr->pr_ds.ds_read++;
+	pr->pr_npkts += decode_frames(pr->pr_linktype, fr, 1, pr->pr_ifindex,
+	    &pr->pr_pkts[pr->pr_npkts], pr->pr_ds.ds_result);
+	if (pr->pr_npkts == METER_BATCH)
 		live_flush(pr);
 }
 
-/* The frames taken from a capture buffer, before it goes back. */
+/* The packets decoded from capture buffers, after each dispatch. */
 static void
 live_flush(struct probe *pr)
 {
-	meter_frames(pr, pr->pr_frames, pr->pr_nframes);
-	pr->pr_nframes = 0;
+	flowcache_update_batch(pr->pr_fc, pr->pr_pkts, pr->pr_npkts);
+	pr->pr_npkts = 0;
 }
 
 static void
@@ -615,9 +620,11 @@ main(int argc, char *argv[])
 	pr.pr_ifindex = o.o_ifindex;
 	pr.pr_maxpackets = o.o_maxpackets;
 	pr.pr_rate = o.o_rate;
-	pr.pr_tokens_max = o.o_rate * PACE_BURST_MS * 1000;
+	pr.pr_tokens_max = (uint64_t)o.o_rate * PACE_BURST_MS * 1000;
 	if (pr.pr_tokens_max < PACE_MINBURST * 1000000)
 		pr.pr_tokens_max = PACE_MINBURST * 1000000;
+	if (o.o_burst != 0)
+		pr.pr_tokens_max = (uint64_t)o.o_burst * 1000000;
 	pr.pr_tokens = pr.pr_tokens_max;
 	pr.pr_refilled = monotonic_us();
 	pf = NULL;
