@@ -52,6 +52,7 @@
  */
 #define DEFAULT_RATE		4000
 #define MAX_RATE		10000000
+#define MAX_BURST		1000000
 #define MAX_TIMEOUT		(7 * 24 * 3600)
 #define MAX_WINDOW		(366 * 24 * 3600)
 
@@ -61,6 +62,7 @@ static int	 opt_number(const char *, long long, long long, const char *,
 		    long long *, char *, size_t);
 static int	 opt_timeouts(char *, struct options *, char *, size_t);
 static int	 opt_template(char *, struct options *, char *, size_t);
+static int	 opt_rate(char *, struct options *, char *, size_t);
 static int	 opt_interface(char *, struct options *, char *, size_t);
 
 static int
@@ -152,6 +154,26 @@ opt_template(char *arg, struct options *o, char *errbuf, size_t errlen)
 	if (opt_number(arg, 1, 86400, "-T seconds", &v, errbuf, errlen) == -1)
 		return (-1);
 	o->o_ecc.ec_tmpl_ms = v * 1000;
+	return (0);
+}
+
+/* -R rate[:burst], datagrams a second and at once. */
+static int
+opt_rate(char *arg, struct options *o, char *errbuf, size_t errlen)
+{
+	char *burst;
+	long long v;
+
+	if ((burst = strchr(arg, ':')) != NULL) {
+		*burst++ = '\0';
+		if (opt_number(burst, 1, MAX_BURST, "-R burst", &v, errbuf,
+		    errlen) == -1)
+			return (-1);
+		o->o_burst = v;
+	}
+	if (opt_number(arg, 0, MAX_RATE, "-R", &v, errbuf, errlen) == -1)
+		return (-1);
+	o->o_rate = v;
 	return (0);
 }
 
@@ -252,10 +274,8 @@ options_parse(int argc, char *argv[], struct options *o, char *errbuf,
 			o->o_quiet = 1;
 			break;
 		case 'R':
-			if (opt_number(optarg, 0, MAX_RATE, "-R", &v, errbuf,
-			    errlen) == -1)
+			if (opt_rate(optarg, o, errbuf, errlen) == -1)
 				return (-1);
-			o->o_rate = v;
 			break;
 		case 'r':
 			o->o_file = optarg;

@@ -135,6 +135,9 @@ bad_rate_body()
 	check_usage -R abc -r in.pcap
 	check_usage -R -1 -r in.pcap
 	check_usage -R 10000001 -r in.pcap
+	check_usage -R 4000:0 -r in.pcap
+	check_usage -R 4000: -r in.pcap
+	check_usage -R :8 -r in.pcap
 	check_usage -r in.pcap -R
 }
 
