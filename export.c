@@ -788,6 +788,26 @@ export_flush(struct exporter *ex, uint64_t now)
 	ex_send_pending(ex, now);
 }
 
+/*
+ * The fewest records a full datagram carries: templates, a set of each
+ * template with its padding, and the longest record only.  A sender that
+ * budgets datagrams budgets records with it.
+ */
+size_t
+export_min_records(const struct exporter *ex)
+{
+	size_t rec, room, overhead;
+
+	if (ex->ex_tmpls == NULL)
+		return (ex->ex_v5max);
+	rec = ex->ex_reclen[0] > ex->ex_reclen[1] ? ex->ex_reclen[0] :
+	    ex->ex_reclen[1];
+	overhead = ex->ex_hdrlen + ex->ex_tmplsetlen +
+	    2 * (SET_HDRLEN + ex->ex_align);
+	room = ex->ex_limit > overhead ? ex->ex_limit - overhead : 0;
+	return (room / rec > 1 ? room / rec : 1);
+}
+
 const struct export_stats *
 export_stats(const struct exporter *ex)
 {

@@ -66,13 +66,10 @@
  * Pacing: unless -R says, the bucket holds at most this many milliseconds
  * of datagrams (and never fewer than PACE_MINBURST), so that a sleep
  * longer than asked is made up without a burst a small socket buffer
- * would drop.  A tick of
- * a live run expires at most PACE_RECORDS records per datagram it may
- * send: fewer than any version fits in one, so the budget is not passed.
+ * would drop.
  */
 #define PACE_BURST_MS		2
 #define PACE_MINBURST		8
-#define PACE_RECORDS		20
 
 struct decode_stats {
 	uint64_t	 ds_read;
@@ -94,9 +91,11 @@ struct probe {
 	uint64_t		 pr_maxpackets;	/* -c; 0: no limit */
 	int			 pr_paced;	/* may wait to send: see pace */
 	uint64_t		 pr_rate;	/* datagrams/s; 0: unpaced */
-	uint64_t		 pr_tokens;	/* in millionths of a datagram */
-	uint64_t		 pr_tokens_max;
+	int64_t			 pr_tokens;	/* millionths of a datagram;
+						   below 0: sent ahead */
+	int64_t			 pr_tokens_max;
 	uint64_t		 pr_refilled;	/* us, monotonic */
+	uint64_t		 pr_refill_us;	/* empty to full */
 	struct decode_stats	 pr_ds;
 	size_t			 pr_npkts;	/* decoded, not yet metered */
 	struct fp_pkt		 pr_pkts[METER_BATCH];
@@ -123,6 +122,7 @@ static void	 meter_frames(struct probe *, const struct fp_frame *,
 		    size_t);
 static void	 on_frame(const struct fp_frame *, void *);
 static void	 live_flush(struct probe *);
+static int	 expire_due(struct probe *);
 static void	 tick(struct probe *);
 static void	 finish(struct probe *);
 static int	 run_file(struct probe *, struct pcapfile *, const char *);
@@ -291,7 +291,12 @@ pace_refill(struct probe *pr)
 
 	now = monotonic_us();
 	if (now > pr->pr_refilled) {
-		pr->pr_tokens += (now - pr->pr_refilled) * pr->pr_rate;
+		/* Long enough to fill it: no product that could wrap. */
+		if (now - pr->pr_refilled > pr->pr_refill_us)
+			pr->pr_tokens = pr->pr_tokens_max;
+		else
+			pr->pr_tokens += (int64_t)((now - pr->pr_refilled) *
+			    pr->pr_rate);
 		if (pr->pr_tokens > pr->pr_tokens_max)
 			pr->pr_tokens = pr->pr_tokens_max;
 	}
@@ -317,12 +322,13 @@ send_datagram(const uint8_t *buf, size_t len, void *arg)
 	if (pr->pr_rate != 0) {
 		pace_refill(pr);
 		while (pr->pr_paced && pr->pr_tokens < 1000000) {
-			wait_us = (1000000 - pr->pr_tokens) / pr->pr_rate + 1;
+			wait_us = (uint64_t)(1000000 - pr->pr_tokens) /
+			    pr->pr_rate + 1;
 			(void)poll(NULL, 0, (int)((wait_us + 999) / 1000));
 			pace_refill(pr);
 		}
-		pr->pr_tokens = pr->pr_tokens >= 1000000 ?
-		    pr->pr_tokens - 1000000 : 0;
+		/* Capturing, a datagram past the budget is owed. */
+		pr->pr_tokens -= 1000000;
 	}
 	return (collector_send(buf, len, &pr->pr_cs));
 }
@@ -372,17 +378,31 @@ live_flush(struct probe *pr)
 	pr->pr_npkts = 0;
 }
 
-static void
-tick(struct probe *pr)
+/*
+ * Ends the flows that are due.  While capturing, paced, no more than
+ * the datagrams in the bucket can carry; one more may go out, part
+ * filled before, and is owed.  Returns 1 when flows were left due, for
+ * the caller to come back in a millisecond rather than at the next tick.
+ */
+static int
+expire_due(struct probe *pr)
 {
 	size_t budget;
 
-	budget = SIZE_MAX;
-	if (pr->pr_rate != 0 && !pr->pr_paced && pr->pr_ex != NULL) {
-		pace_refill(pr);
-		budget = (size_t)(pr->pr_tokens / 1000000) * PACE_RECORDS;
+	if (pr->pr_rate == 0 || pr->pr_paced || pr->pr_ex == NULL) {
+		flowcache_expire(pr->pr_fc, pr->pr_now);
+		return (0);
 	}
-	(void)flowcache_expire_some(pr->pr_fc, pr->pr_now, budget);
+	pace_refill(pr);
+	budget = pr->pr_tokens < 1000000 ? 0 :
+	    (size_t)(pr->pr_tokens / 1000000) * export_min_records(pr->pr_ex);
+	return (flowcache_expire_some(pr->pr_fc, pr->pr_now, budget) == budget);
+}
+
+static void
+tick(struct probe *pr)
+{
+	(void)expire_due(pr);
 	if (pr->pr_ex != NULL)
 		export_tick(pr->pr_ex, pr->pr_now);
 }
@@ -417,7 +437,8 @@ run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 	next_tick = 0;
 	pr->pr_paced = 1;
 	while (quit == 0) {
-		max = METER_BATCH;
+		/* One frame first: it tells whether the link type is known. */
+		max = pr->pr_ds.ds_read == 0 ? 1 : METER_BATCH;
 		if (pr->pr_maxpackets != 0) {
 			if (pr->pr_ds.ds_read >= pr->pr_maxpackets)
 				break;
@@ -441,7 +462,7 @@ run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 		for (i = 0; i < n; i = j) {
 			if (fr[i].fr_time > pr->pr_now)
 				pr->pr_now = fr[i].fr_time;
-			/* Expire first, so records leave in the order they ended. */
+			/* Expire first: records leave in the order they end. */
 			if (fr[i].fr_time >= next_tick) {
 				tick(pr);
 				next_tick = pr->pr_now + TICK_MS;
@@ -451,7 +472,7 @@ run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 					pr->pr_now = fr[j].fr_time;
 			meter_frames(pr, fr + i, (size_t)(j - i));
 		}
-		/* The link type is the file's: the first batch tells. */
+		/* The link type is the file's: the first frame tells. */
 		if (pr->pr_ds.ds_result[DECODE_UNSUPPORTED] != 0) {
 			warnx("%s: link type %d is not supported", path,
 			    pr->pr_linktype);
@@ -472,12 +493,12 @@ static int
 run_live(struct probe *pr, uint32_t window)
 {
 	struct pollfd pfd;
-	uint64_t end, wall, next_tick;
+	uint64_t end, wall, next_tick, next_expiry;
 	int n, rc, status, timeout, drains;
 
 	wall = wallclock_ms();
 	end = window != 0 ? wall + (uint64_t)window * 1000 : UINT64_MAX;
-	next_tick = 0;
+	next_tick = next_expiry = 0;
 	status = 0;
 	pfd.fd = capture_fd(pr->pr_cap);
 	for (;;) {
@@ -492,13 +513,20 @@ run_live(struct probe *pr, uint32_t window)
 			break;
 		if (wall - LIVE_LAG_MS > pr->pr_now)
 			pr->pr_now = wall - LIVE_LAG_MS;
-		if (wall >= next_tick) {
-			tick(pr);
-			next_tick = wall + TICK_MS;
+		/* Due flows the send rate held back go as it allows. */
+		if (wall >= next_tick || wall >= next_expiry) {
+			next_expiry = expire_due(pr) ? wall + 1 : UINT64_MAX;
+			if (wall >= next_tick) {
+				if (pr->pr_ex != NULL)
+					export_tick(pr->pr_ex, pr->pr_now);
+				next_tick = wall + TICK_MS;
+			}
 		}
 		timeout = POLL_MS;
 		if (next_tick - wall < (uint64_t)timeout)
 			timeout = (int)(next_tick - wall);
+		if (next_expiry - wall < (uint64_t)timeout)
+			timeout = (int)(next_expiry - wall);
 		if (end - wall < (uint64_t)timeout)
 			timeout = (int)(end - wall);
 		/* A detached bpf(4) reports POLLHUP only when asked. */
@@ -620,11 +648,13 @@ main(int argc, char *argv[])
 	pr.pr_ifindex = o.o_ifindex;
 	pr.pr_maxpackets = o.o_maxpackets;
 	pr.pr_rate = o.o_rate;
-	pr.pr_tokens_max = (uint64_t)o.o_rate * PACE_BURST_MS * 1000;
+	pr.pr_tokens_max = (int64_t)o.o_rate * PACE_BURST_MS * 1000;
 	if (pr.pr_tokens_max < PACE_MINBURST * 1000000)
 		pr.pr_tokens_max = PACE_MINBURST * 1000000;
 	if (o.o_burst != 0)
-		pr.pr_tokens_max = (uint64_t)o.o_burst * 1000000;
+		pr.pr_tokens_max = (int64_t)o.o_burst * 1000000;
+	if (o.o_rate != 0)
+		pr.pr_refill_us = (uint64_t)pr.pr_tokens_max / o.o_rate + 1;
 	pr.pr_tokens = pr.pr_tokens_max;
 	pr.pr_refilled = monotonic_us();
 	pf = NULL;

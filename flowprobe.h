@@ -53,9 +53,11 @@ struct fp_frame {
 };
 
 /*
- * The flow key.  Every byte takes part in hashing and comparison, so the
- * decoder zeroes the whole structure (padding included) before filling
- * it.  IPv4 addresses sit in the first 4 bytes of the 16, the rest zero.
+ * The flow key.  The decoder zeroes the whole structure (padding
+ * included) before filling it.  IPv4 addresses sit in the first 4 bytes
+ * of the 16, the rest zero.  The flow cache keys on every field but the
+ * input interface, which is the cache's own: flows from two interfaces
+ * would merge, and a probe captures on one.
  */
 struct fp_key {
 	uint8_t		 k_src[16];
@@ -187,6 +189,7 @@ void		 export_flow(struct exporter *, const struct flow *,
 		    enum flow_end, uint64_t);
 void		 export_tick(struct exporter *, uint64_t);
 void		 export_flush(struct exporter *, uint64_t);
+size_t		 export_min_records(const struct exporter *);
 const struct export_stats *export_stats(const struct exporter *);
 void		 export_destroy(struct exporter *);
 size_t		 export_maxpayload(int);

@@ -36,7 +36,8 @@ FLOWS=1000000			# flows ending at the end of the savefile
 LIVE_FLOWS=250000		# flows ending with a live capture
 LIVE_PPS=250000			# the rate they are replayed at
 WINDOW=6			# -w: seconds, longer than the replay
-IDLE_WINDOW=9			# ... longer than replay, idle wait and sending
+IDLE_WINDOW=10			# ... longer than replay, idle wait and sending
+IDLE_SENT=5			# seconds after the replay all must be sent
 PORT=9995			# nfcapd's port in a new namespace
 TX=ltx				# the sender's end of the veth pair
 RX=lrx				# the end flowprobe captures on
@@ -254,6 +255,17 @@ live()
 	wait_capturing
 	atf_check -s exit:0 -o ignore -e ignore ip netns exec "$NS_TX" \
 	    tcpreplay -q -i "$TX" --pps="$LIVE_PPS" in.pcap
+	if [ "$1" = idle ]; then
+		# Well before the window closes, at the send rate, every
+		# record must have left: the summary SIGUSR1 asks for says.
+		sleep $IDLE_SENT
+		running probe.pid || fail_probe "flowprobe ended too soon"
+		kill -USR1 "$(cat probe.pid)"
+		sleep 0.5
+		grep -q "flowprobe: $LIVE_FLOWS records in " probe.err ||
+		    fail_probe "not every record sent ${IDLE_SENT} s after" \
+		    "the replay"
+	fi
 	if [ "$1" = sigterm ]; then
 		# The last packets are metered once the capture is drained.
 		sleep 0.5
@@ -264,11 +276,12 @@ live()
 	[ "$(cat probe.pid.status)" -eq 0 ] || fail_probe "flowprobe failed"
 	stop_nfcapd "$NS_RX"
 
-	line=$(grep "TPACKET_V3 on $RX: " probe.err) ||
-	    fail_probe "no capture line in the summary"
+	# The last summary, the one at exit.
+	line=$(grep "TPACKET_V3 on $RX: " probe.err | tail -1)
+	[ -n "$line" ] || fail_probe "no capture line in the summary"
 	received=$(echo "$line" | awk '{ print $5 }')
 	dropped=$(echo "$line" | awk '{ print $8 }')
-	metered=$(awk '/ packets read: / { print $5 }' probe.err)
+	metered=$(awk '/ packets read: / { n = $5 } END { print n }' probe.err)
 	[ "$metered" -gt $((LIVE_FLOWS / 2)) ] ||
 	    fail_probe "only $metered of $LIVE_FLOWS packets metered"
 	grep -Eq "flowprobe: $metered flows: (.* )?$metered $ending" probe.err ||
