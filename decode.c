@@ -224,7 +224,7 @@ fast_decode(const struct fp_frame *fr, uint32_t ifindex, struct fp_pkt *p)
 	}
 	ip = h + off;
 	if (etype == ET_IPV4) {
-		/* No options; not a later fragment (offset 0, MF may be set). */
+		/* No options; offset 0, so not a later fragment. */
 		if (caplen < off + IPV4_HDRLEN + 4 || ip[0] != 0x45 ||
 		    (ip[6] & 0x1f) != 0 || ip[7] != 0)
 			return (-1);
@@ -275,12 +275,6 @@ fast_decode(const struct fp_frame *fr, uint32_t ifindex, struct fp_pkt *p)
 	return (0);
 }
 
-/*
- * "uncap" below is how many bytes of the frame the capture dropped
- * (effective wire length minus caplen), so that at any point the bytes
- * on the wire from the cursor onwards are cur_left() + uncap.  It keeps
- * octet counts right for header-only captures.
- */
 int
 decode_frame(int linktype, const struct fp_frame *fr, uint32_t ifindex,
     struct fp_pkt *p)
@@ -305,7 +299,8 @@ decode_frames(int linktype, const struct fp_frame *fr, size_t n,
 	for (i = k = 0; i < n; i++) {
 		if (linktype != LINK_ETHERNET ||
 		    fast_decode(&fr[i], ifindex, &pkts[k]) != 0) {
-			rc = general_decode(linktype, &fr[i], ifindex, &pkts[k]);
+			rc = general_decode(linktype, &fr[i], ifindex,
+			    &pkts[k]);
 			if (rc != DECODE_OK) {
 				results[rc]++;
 				continue;
@@ -317,7 +312,14 @@ decode_frames(int linktype, const struct fp_frame *fr, size_t n,
 	return (k);
 }
 
-/* Out of line, so that the fast path need not set up its frame. */
+/*
+ * Out of line, so that the fast path need not set up its frame.
+ *
+ * "uncap" below is how many bytes of the frame the capture dropped
+ * (effective wire length minus caplen), so that at any point the bytes
+ * on the wire from the cursor onwards are cur_left() + uncap.  It keeps
+ * octet counts right for header-only captures.
+ */
 static NOINLINE int
 general_decode(int linktype, const struct fp_frame *fr, uint32_t ifindex,
     struct fp_pkt *p)

@@ -132,7 +132,7 @@ struct flowcache {
 	uint64_t	 fc_tcpend;
 	uint64_t	 fc_endwait;	/* idle wait after FIN or RST */
 	uint64_t	 fc_maxcount;	/* packets or octets per record */
-	uint64_t	 fc_k[8];	/* hash key, seed folded with constants */
+	uint64_t	 fc_k[8];	/* hash key, from the seed */
 	uint64_t	 fc_now;	/* latest time seen */
 	struct fc_list	 fc_list[FCL_MAX];
 	flow_emit_fn	*fc_emit;
@@ -215,7 +215,8 @@ flowcache_create(const struct fc_conf *conf, flow_emit_fn *emit, void *arg)
 	fc->fc_maxcount = conf->fc_maxcount != 0 ? conf->fc_maxcount :
 	    UINT64_MAX;
 	/* Key words that look independent to whoever lacks the seed. */
-	sm = conf->fc_seed[0] ^ (conf->fc_seed[1] << 32 | conf->fc_seed[1] >> 32);
+	sm = conf->fc_seed[0] ^
+	    (conf->fc_seed[1] << 32 | conf->fc_seed[1] >> 32);
 	for (i = 0; i < 8; i++)
 		fc->fc_k[i] = fc_splitmix(&sm, conf->fc_seed[1]);
 	fc->fc_k[6] |= 1;
@@ -236,16 +237,7 @@ flowcache_destroy(struct flowcache *fc)
 	free(fc);
 }
 
-/*
- * TCP end rule: a flow that has seen FIN or RST ends tcpend ms after its
- * LAST packet, not after the FIN, so the ACK closing the connection lands
- * in the same record.  A SYN without ACK on such a flow is a new
- * connection reusing the ports, so the old one ends at once.
- *
- * A flow that is due for more than one reason ends for the one whose
- * deadline came first, as flowcache_expire() would have seen it: the
- * record is then the same however often the caller expires.
- */
+/* One packet, at now: a batch of one (see fc_update_slow() for rules). */
 void
 flowcache_update(struct flowcache *fc, const struct fp_pkt *pkt,
     uint64_t now)
@@ -527,7 +519,8 @@ fc_bucket_of(const struct flowcache *fc, const struct fc_key *key)
 static inline uint64_t
 fc_nh(uint64_t w, uint64_t k)
 {
-	return ((uint64_t)(uint32_t)(w + k) * (uint32_t)((w >> 32) + (k >> 32)));
+	return ((uint64_t)(uint32_t)(w + k) *
+	    (uint32_t)((w >> 32) + (k >> 32)));
 }
 
 static inline uint32_t
@@ -598,8 +591,9 @@ static inline void
 fc_list_append(struct flowcache *fc, int list, uint32_t idx)
 {
 	struct fc_list *l = &fc->fc_list[list];
-	struct fc_link *k = fc->fc_link[list == FCL_BORN ? LINK_BORN : LINK_LRU];
+	struct fc_link *k;
 
+	k = fc->fc_link[list == FCL_BORN ? LINK_BORN : LINK_LRU];
 	k[idx].k_prev = l->l_tail;
 	k[idx].k_next = FC_NIL;
 	if (l->l_tail == FC_NIL)
@@ -613,8 +607,9 @@ static inline void
 fc_list_remove(struct flowcache *fc, int list, uint32_t idx)
 {
 	struct fc_list *l = &fc->fc_list[list];
-	struct fc_link *k = fc->fc_link[list == FCL_BORN ? LINK_BORN : LINK_LRU];
+	struct fc_link *k;
 
+	k = fc->fc_link[list == FCL_BORN ? LINK_BORN : LINK_LRU];
 	if (k[idx].k_prev == FC_NIL)
 		l->l_head = k[idx].k_next;
 	else
@@ -746,7 +741,8 @@ fc_expire_one(struct flowcache *fc, uint64_t now)
 
 /*
  * Unlink and free the entry, then emit it: the callback sees a cache
- * that is already consistent, though it must still not call into it.
+ * that is already consistent, though it must still not call into it
+ * (a whole-table flush emits first and empties the table after).
  */
 static void
 fc_end(struct flowcache *fc, uint32_t idx, enum flow_end reason)

@@ -378,7 +378,7 @@ readerr:
  * failure checks.  Anything else (the first record after a refill, the
  * end of the file, a bad record) goes one at a time through
  * pcapfile_next(), whose return this returns when no record was whole.
- * The frames stay valid until the next call.
+ * The frames stay valid until the next call.  A max of 0 reads nothing.
  */
 int
 pcapfile_read(struct pcapfile *pf, struct fp_frame *fr, size_t max,
@@ -386,7 +386,9 @@ pcapfile_read(struct pcapfile *pf, struct fp_frame *fr, size_t max,
 {
 	size_t n;
 
-	if (pf->pf_state != PF_RUNNING || max == 0)
+	if (max == 0)
+		return (0);
+	if (pf->pf_state != PF_RUNNING)
 		return (pcapfile_next(pf, fr, errbuf, errlen));
 	/* Byte order and resolution are constants of the loop. */
 	if (pf->pf_be)
@@ -418,7 +420,7 @@ pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
 			break;
 		frac = pf_get32(h + 4, be);
 		orig = pf_get32(h + 12, be);
-		/* As pcapfile_next(): rounded-up fractions stay in the second. */
+		/* As pcapfile_next(): rounded-up fractions stay put. */
 		if (nsec)
 			frac = (frac >= 1000000000U ? 999999999U : frac) /
 			    1000000U;
