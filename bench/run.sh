@@ -77,11 +77,12 @@ collect_start()
 	nfcapd -w "$dir/c" -p "$port" -b 127.0.0.1 -B 268435456 -t 3600 \
 	    >/dev/null 2>"$dir/nfcapd.err" &
 	ncpid=$!
-	i=0
-	while [ $i -lt 50 ]; do
+	# Not i: the caller's run counter (POSIX sh has no local).
+	tries=0
+	while [ $tries -lt 50 ]; do
 		grep -q '^Startup' "$dir/nfcapd.err" 2>/dev/null && return
 		sleep 0.1
-		i=$((i + 1))
+		tries=$((tries + 1))
 	done
 	echo "bench: nfcapd would not start: $(cat "$dir/nfcapd.err")" >&2
 	exit 1
