@@ -18,8 +18,10 @@
  * This file owns packet decoding: captured frame bytes in, a flow key and
  * an octet count out, through link layers, VLAN/MPLS/PPPoE shims, IPv4,
  * IPv6 extension headers and the transport ports.  It is a pure function
- * of its arguments, so it can be fuzzed on its own.  Every byte is read
- * through a bounds-checked cursor; nothing is overlaid on the packet.
+ * of its arguments, so it can be fuzzed on its own.  The common frames
+ * take a straight path whose length checks all come first; everything
+ * else is read through a bounds-checked cursor.  Nothing is overlaid on
+ * the packet.
  */
 
 #include <stddef.h>

@@ -123,7 +123,7 @@ static void	 meter_frames(struct probe *, const struct fp_frame *,
 static void	 on_frame(const struct fp_frame *, void *);
 static void	 live_flush(struct probe *);
 static int	 expire_due(struct probe *);
-static void	 tick(struct probe *);
+static int	 tick(struct probe *);
 static void	 finish(struct probe *);
 static int	 run_file(struct probe *, struct pcapfile *, const char *);
 static int	 run_live(struct probe *, uint32_t);
@@ -399,12 +399,16 @@ expire_due(struct probe *pr)
 	return (flowcache_expire_some(pr->pr_fc, pr->pr_now, budget) == budget);
 }
 
-static void
+/* Every TICK_MS: expiry, and datagrams held too long go out.  As above. */
+static int
 tick(struct probe *pr)
 {
-	(void)expire_due(pr);
+	int left;
+
+	left = expire_due(pr);
 	if (pr->pr_ex != NULL)
 		export_tick(pr->pr_ex, pr->pr_now);
+	return (left);
 }
 
 /* Every way out: flows whose time ran out end as such, the rest forced. */
@@ -464,7 +468,7 @@ run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 				pr->pr_now = fr[i].fr_time;
 			/* Expire first: records leave in the order they end. */
 			if (fr[i].fr_time >= next_tick) {
-				tick(pr);
+				(void)tick(pr);
 				next_tick = pr->pr_now + TICK_MS;
 			}
 			for (j = i + 1; j < n && fr[j].fr_time < next_tick; j++)
@@ -514,14 +518,11 @@ run_live(struct probe *pr, uint32_t window)
 		if (wall - LIVE_LAG_MS > pr->pr_now)
 			pr->pr_now = wall - LIVE_LAG_MS;
 		/* Due flows the send rate held back go as it allows. */
-		if (wall >= next_tick || wall >= next_expiry) {
+		if (wall >= next_tick) {
+			next_expiry = tick(pr) ? wall + 1 : UINT64_MAX;
+			next_tick = wall + TICK_MS;
+		} else if (wall >= next_expiry)
 			next_expiry = expire_due(pr) ? wall + 1 : UINT64_MAX;
-			if (wall >= next_tick) {
-				if (pr->pr_ex != NULL)
-					export_tick(pr->pr_ex, pr->pr_now);
-				next_tick = wall + TICK_MS;
-			}
-		}
 		timeout = POLL_MS;
 		if (next_tick - wall < (uint64_t)timeout)
 			timeout = (int)(next_tick - wall);

@@ -78,6 +78,8 @@ struct pcapfile {
 static inline uint32_t pf_get32(const uint8_t *, int);
 static inline size_t pf_records(struct pcapfile *, struct fp_frame *,
 		    size_t, int, int);
+static inline void pf_frame(const uint8_t *, uint32_t, int, int,
+		    struct fp_frame *);
 static uint16_t	 pf_get16(const uint8_t *, int);
 static int	 pf_fill(struct pcapfile *, size_t);
 static int	 pf_header(struct pcapfile *, char *, size_t);
@@ -292,7 +294,7 @@ pcapfile_next(struct pcapfile *pf, struct fp_frame *fr, char *errbuf,
 {
 	const uint8_t *h;
 	uint64_t recoff, recno;
-	uint32_t sec, frac, incl, orig;
+	uint32_t incl;
 	int error;
 
 	if (pf->pf_state == PF_EOF)
@@ -305,14 +307,6 @@ pcapfile_next(struct pcapfile *pf, struct fp_frame *fr, char *errbuf,
 	}
 
 	recno = pf->pf_recno + 1;
-	/* Most records are in the buffer already: no refill to consider. */
-	if (pf->pf_end - pf->pf_pos >= PF_RECHDR) {
-		h = pf->pf_buf + pf->pf_pos;
-		incl = pf_get32(h + 8, pf->pf_be);
-		if (incl <= PF_MAXCAPLEN &&
-		    pf->pf_end - pf->pf_pos >= PF_RECHDR + (size_t)incl)
-			goto record;
-	}
 	if (pf_fill(pf, PF_RECHDR) == -1)
 		goto readerr;
 	recoff = pf->pf_off + pf->pf_pos;
@@ -340,27 +334,7 @@ pcapfile_next(struct pcapfile *pf, struct fp_frame *fr, char *errbuf,
 		    recno, recoff));
 
 	/* The fill may have moved the record to the front. */
-	h = pf->pf_buf + pf->pf_pos;
-record:
-	sec = pf_get32(h, pf->pf_be);
-	frac = pf_get32(h + 4, pf->pf_be);
-	orig = pf_get32(h + 12, pf->pf_be);
-	/* Some writers round up into a full second; keep time monotonic. */
-	if (pf->pf_nsec) {
-		if (frac >= 1000000000U)
-			frac = 999999999U;
-		frac /= 1000000U;
-	} else {
-		if (frac >= 1000000U)
-			frac = 999999U;
-		frac /= 1000U;
-	}
-
-	fr->fr_data = h + PF_RECHDR;
-	fr->fr_caplen = incl;
-	fr->fr_wirelen = orig > incl ? orig : incl;
-	fr->fr_time = (uint64_t)sec * 1000 + frac;
-	fr->fr_vlan = 0;
+	pf_frame(pf->pf_buf + pf->pf_pos, incl, pf->pf_be, pf->pf_nsec, fr);
 	pf->pf_pos += PF_RECHDR + (size_t)incl;
 	pf->pf_recno = recno;
 	return (1);
@@ -403,13 +377,34 @@ pcapfile_read(struct pcapfile *pf, struct fp_frame *fr, size_t max,
 	return ((int)n);
 }
 
+/* A record whose incl captured bytes are all at h + PF_RECHDR. */
+static inline void
+pf_frame(const uint8_t *h, uint32_t incl, int be, int nsec,
+    struct fp_frame *fr)
+{
+	uint32_t frac, orig;
+
+	frac = pf_get32(h + 4, be);
+	orig = pf_get32(h + 12, be);
+	/* Some writers round up into a full second; keep time monotonic. */
+	if (nsec)
+		frac = (frac >= 1000000000U ? 999999999U : frac) / 1000000U;
+	else
+		frac = (frac >= 1000000U ? 999999U : frac) / 1000U;
+	fr->fr_data = h + PF_RECHDR;
+	fr->fr_caplen = incl;
+	fr->fr_wirelen = orig > incl ? orig : incl;
+	fr->fr_time = (uint64_t)pf_get32(h, be) * 1000 + frac;
+	fr->fr_vlan = 0;
+}
+
 static inline size_t
 pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
     int nsec)
 {
 	const uint8_t *h;
 	size_t n, pos, end;
-	uint32_t frac, incl, orig;
+	uint32_t incl;
 
 	pos = pf->pf_pos;
 	end = pf->pf_end;
@@ -418,19 +413,7 @@ pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
 		incl = pf_get32(h + 8, be);
 		if (incl > PF_MAXCAPLEN || end - pos - PF_RECHDR < incl)
 			break;
-		frac = pf_get32(h + 4, be);
-		orig = pf_get32(h + 12, be);
-		/* As pcapfile_next(): rounded-up fractions stay put. */
-		if (nsec)
-			frac = (frac >= 1000000000U ? 999999999U : frac) /
-			    1000000U;
-		else
-			frac = (frac >= 1000000U ? 999999U : frac) / 1000U;
-		fr[n].fr_data = h + PF_RECHDR;
-		fr[n].fr_caplen = incl;
-		fr[n].fr_wirelen = orig > incl ? orig : incl;
-		fr[n].fr_time = (uint64_t)pf_get32(h, be) * 1000 + frac;
-		fr[n].fr_vlan = 0;
+		pf_frame(h, incl, be, nsec, &fr[n]);
 		pos += PF_RECHDR + (size_t)incl;
 	}
 	pf->pf_pos = pos;
