@@ -17,11 +17,12 @@
 /*
  * This file owns packet decoding: captured frame bytes in, a flow key and
  * an octet count out, through link layers, VLAN/MPLS/PPPoE shims, IPv4,
- * IPv6 extension headers and the transport ports.  It is a pure function
+ * IPv6 extension headers and the transport ports; and the packed form of
+ * the key the flow cache takes (struct fp_packed).  It is a pure function
  * of its arguments, so it can be fuzzed on its own.  The common frames
- * take a straight path whose length checks all come first; everything
- * else is read through a bounds-checked cursor.  Nothing is overlaid on
- * the packet.
+ * take a straight path whose length checks all come first and which
+ * writes the packed words itself; everything else is read through a
+ * bounds-checked cursor.  Nothing is overlaid on the packet.
  */
 
 #include <stddef.h>
@@ -75,6 +76,8 @@
 #define IPV6_HDRLEN	40
 #define IPV6_EXTMIN	8	/* smallest extension header */
 #define TCP_FLAGSOFF	13
+/* Ethernet, 802.1Q and an IPv4 header without options. */
+#define FAST_MINCAP	(ETHER_HDRLEN + 4 + IPV4_HDRLEN)
 #define VLAN_VIDMASK	0x0fff
 #define MPLS_BOS	0x00000100
 
@@ -106,10 +109,12 @@ static inline int	 cur_be16(struct cursor *, uint16_t *);
 static inline int	 cur_be32(struct cursor *, uint32_t *);
 
 static inline uint16_t be16(const uint8_t *);
-static ALWAYS_INLINE int fast_decode(const struct fp_frame *, uint32_t,
-		    struct fp_pkt *);
+static ALWAYS_INLINE int fast_decode(const struct fp_frame *,
+		    struct fp_packed *);
 static NOINLINE int general_decode(int, const struct fp_frame *, uint32_t,
 		    struct fp_pkt *);
+static NOINLINE size_t slow_decode(int, const struct fp_frame *,
+		    struct fp_packed *, uint64_t *);
 static int	 af_version(uint32_t);
 static int	 af_decode(struct cursor *, uint32_t, int, uint32_t,
 		    struct fp_pkt *);
@@ -197,23 +202,27 @@ be16(const uint8_t *b)
  * 802.1Q tag, then IPv4 without options or IPv6 without extension
  * headers, then TCP or UDP captured as far as the ports and TCP flags.
  * Those take this straight path: a few length checks up front, then
- * plain offsets.  Anything else returns -1 for the general path, which
- * gives the same result on these frames too (the tests and the decode
- * fuzzer compare the two).
+ * plain offsets, straight into the cache's words.  Anything else returns
+ * -1 for the general path, which gives the same result on these frames
+ * too, once packed (the tests and the decode fuzzer compare the two).
  */
 static ALWAYS_INLINE int
-fast_decode(const struct fp_frame *fr, uint32_t ifindex, struct fp_pkt *p)
+fast_decode(const struct fp_frame *fr, struct fp_packed *pk)
 {
 	const uint8_t	*h, *ip, *l4;
-	uint32_t	 caplen, wirelen, off, len, need;
+	uint64_t	 w4;
+	uint32_t	 caplen, wirelen, off, len, need, ports;
 	uint16_t	 etype, vlan;
-	uint8_t		 proto, tos;
+	uint8_t		 proto, flags;
 
+	/*
+	 * Enough for the fields read before the transport's length is known;
+	 * data is NULL only when nothing was captured.
+	 */
 	h = fr->fr_data;
 	caplen = fr->fr_caplen;
-	if (h == NULL || caplen < ETHER_HDRLEN + IPV4_HDRLEN + 4)
+	if (caplen < FAST_MINCAP)
 		return (-1);
-	wirelen = fr->fr_wirelen > caplen ? fr->fr_wirelen : caplen;
 	off = ETHER_HDRLEN;
 	vlan = fr->fr_vlan & VLAN_VIDMASK;
 	etype = be16(h + 12);
@@ -227,24 +236,24 @@ fast_decode(const struct fp_frame *fr, uint32_t ifindex, struct fp_pkt *p)
 	ip = h + off;
 	if (etype == ET_IPV4) {
 		/* No options; offset 0, so not a later fragment. */
-		if (caplen < off + IPV4_HDRLEN + 4 || ip[0] != 0x45 ||
-		    (ip[6] & 0x1f) != 0 || ip[7] != 0)
+		if (ip[0] != 0x45 || (be16(ip + 6) & 0x1fff) != 0)
 			return (-1);
 		proto = ip[9];
 		len = be16(ip + 2);
-		l4 = ip + IPV4_HDRLEN;
 		need = IPV4_HDRLEN;
-		tos = ip[1];
+		w4 = (uint64_t)ip[1] << PK_TOS_SHIFT |
+		    (uint64_t)4 << PK_VER_SHIFT;
 	} else if (etype == ET_IPV6) {
-		if (caplen < off + IPV6_HDRLEN + 4 || ip[0] >> 4 != 6)
+		if (ip[0] >> 4 != 6)
 			return (-1);
 		proto = ip[6];
 		len = (uint32_t)be16(ip + 4) + IPV6_HDRLEN;
-		l4 = ip + IPV6_HDRLEN;
 		need = IPV6_HDRLEN;
-		tos = (uint8_t)((ip[0] & 0x0f) << 4 | ip[1] >> 4);
+		w4 = (uint64_t)((ip[0] & 0x0f) << 4 | ip[1] >> 4) <<
+		    PK_TOS_SHIFT | (uint64_t)6 << PK_VER_SHIFT;
 	} else
 		return (-1);
+	l4 = ip + need;
 	if (proto == PROTO_TCP)
 		need += TCP_FLAGSOFF + 1;
 	else if (proto == PROTO_UDP)
@@ -252,37 +261,30 @@ fast_decode(const struct fp_frame *fr, uint32_t ifindex, struct fp_pkt *p)
 	else
 		return (-1);
 	/* Transport within the capture and within what the header claims. */
+	wirelen = fr->fr_wirelen > caplen ? fr->fr_wirelen : caplen;
 	if (caplen < off + need || len < need || len > wirelen - off)
 		return (-1);
+	flags = proto == PROTO_TCP ? l4[TCP_FLAGSOFF] : 0;
 
-	memset(p, 0, sizeof(*p));
+	memcpy(&ports, l4, 4);
+	pk->pk_key[4] = w4 | ports | (uint64_t)vlan << PK_VLAN_SHIFT |
+	    (uint64_t)proto << PK_PROTO_SHIFT;
 	if (etype == ET_IPV4) {
-		memcpy(p->p_key.k_src, ip + 12, 4);
-		memcpy(p->p_key.k_dst, ip + 16, 4);
-		p->p_key.k_ipver = 4;
-	} else {
-		memcpy(p->p_key.k_src, ip + 8, 16);
-		memcpy(p->p_key.k_dst, ip + 24, 16);
-		p->p_key.k_ipver = 6;
-	}
-	p->p_key.k_ifindex = ifindex;
-	p->p_key.k_sport = be16(l4);
-	p->p_key.k_dport = be16(l4 + 2);
-	p->p_key.k_vlan = vlan;
-	p->p_key.k_proto = proto;
-	p->p_key.k_tos = tos;
-	p->p_octets = len;
-	if (proto == PROTO_TCP)
-		p->p_tcpflags = l4[TCP_FLAGSOFF];
+		memcpy(&pk->pk_key[0], ip + 12, 8);
+		pk->pk_key[1] = pk->pk_key[2] = pk->pk_key[3] = 0;
+	} else
+		memcpy(&pk->pk_key[0], ip + 8, 32);
+	pk->pk_octets = len;
+	pk->pk_tcpflags = flags;
+	pk->pk_time = fr->fr_time;
 	return (0);
 }
 
+/* One frame, the reference: every frame takes the general path. */
 int
 decode_frame(int linktype, const struct fp_frame *fr, uint32_t ifindex,
     struct fp_pkt *p)
 {
-	if (linktype == LINK_ETHERNET && fast_decode(fr, ifindex, p) == 0)
-		return (DECODE_OK);
 	return (general_decode(linktype, fr, ifindex, p));
 }
 
@@ -293,25 +295,97 @@ decode_frame(int linktype, const struct fp_frame *fr, uint32_t ifindex,
  */
 size_t
 decode_frames(int linktype, const struct fp_frame *fr, size_t n,
-    uint32_t ifindex, struct fp_pkt *pkts, uint64_t *results)
+    struct fp_packed *pkts, uint64_t *results)
 {
-	size_t i, k;
+	const struct fp_frame *end = fr + n;
+	struct fp_packed *pk = pkts;
+
+	if (linktype == LINK_ETHERNET) {
+		for (; fr < end; fr++) {
+			/* Written in place; kept only when it counts. */
+			if (fast_decode(fr, pk) == 0)
+				pk++;
+			else
+				pk += slow_decode(linktype, fr, pk, results);
+		}
+	} else
+		for (; fr < end; fr++)
+			pk += slow_decode(linktype, fr, pk, results);
+	results[DECODE_OK] += (size_t)(pk - pkts);
+	return ((size_t)(pk - pkts));
+}
+
+/* The general path, packed: 1 if it wrote a packet to meter, else 0. */
+static NOINLINE size_t
+slow_decode(int linktype, const struct fp_frame *fr, struct fp_packed *pk,
+    uint64_t *results)
+{
+	struct fp_pkt p;
 	int rc;
 
-	for (i = k = 0; i < n; i++) {
-		if (linktype != LINK_ETHERNET ||
-		    fast_decode(&fr[i], ifindex, &pkts[k]) != 0) {
-			rc = general_decode(linktype, &fr[i], ifindex,
-			    &pkts[k]);
-			if (rc != DECODE_OK) {
-				results[rc]++;
-				continue;
-			}
-		}
-		pkts[k++].p_time = fr[i].fr_time;
+	if ((rc = general_decode(linktype, fr, 0, &p)) != DECODE_OK) {
+		results[rc]++;
+		return (0);
 	}
-	results[DECODE_OK] += k;
-	return (k);
+	p.p_time = fr->fr_time;
+	decode_pack(&p, pk);
+	return (1);
+}
+
+/* A decoded packet's key into the cache's words (see struct fp_packed). */
+void
+decode_pack(const struct fp_pkt *p, struct fp_packed *pk)
+{
+	const struct fp_key *k = &p->p_key;
+	uint8_t pb[4];
+	uint32_t ports;
+
+	memset(pk->pk_key, 0, sizeof(pk->pk_key));
+	if (k->k_ipver == 4) {
+		memcpy(&pk->pk_key[0], k->k_src, 4);
+		memcpy((uint8_t *)&pk->pk_key[0] + 4, k->k_dst, 4);
+	} else {
+		memcpy(&pk->pk_key[0], k->k_src, 16);
+		memcpy(&pk->pk_key[2], k->k_dst, 16);
+	}
+	pb[0] = (uint8_t)(k->k_sport >> 8);
+	pb[1] = (uint8_t)k->k_sport;
+	pb[2] = (uint8_t)(k->k_dport >> 8);
+	pb[3] = (uint8_t)k->k_dport;
+	memcpy(&ports, pb, 4);
+	pk->pk_key[4] = ports |
+	    (uint64_t)(k->k_vlan & VLAN_VIDMASK) << PK_VLAN_SHIFT |
+	    (uint64_t)(k->k_ipver & 0x0f) << PK_VER_SHIFT |
+	    (uint64_t)k->k_proto << PK_PROTO_SHIFT |
+	    (uint64_t)k->k_tos << PK_TOS_SHIFT;
+	pk->pk_time = p->p_time;
+	pk->pk_octets = p->p_octets;
+	pk->pk_tcpflags = p->p_tcpflags;
+}
+
+/* The words back into a key; the interface is the caller's to fill in. */
+void
+decode_unpack(const uint64_t *w, struct fp_key *k)
+{
+	uint8_t pb[4];
+	uint32_t ports;
+
+	memset(k, 0, sizeof(*k));
+	k->k_ipver = (uint8_t)(w[4] >> PK_VER_SHIFT & 0x0f);
+	if (k->k_ipver == 4) {
+		memcpy(k->k_src, &w[0], 4);
+		memcpy(k->k_dst, (const uint8_t *)&w[0] + 4, 4);
+	} else {
+		memcpy(k->k_src, &w[0], 16);
+		memcpy(k->k_dst, &w[2], 16);
+	}
+	ports = (uint32_t)w[4];
+	memcpy(pb, &ports, 4);
+	k->k_sport = be16(pb);
+	k->k_dport = be16(pb + 2);
+	k->k_vlan = (uint16_t)(w[4] >> PK_VLAN_SHIFT & VLAN_VIDMASK);
+	k->k_proto = (uint8_t)(w[4] >> PK_PROTO_SHIFT);
+	k->k_tos = (uint8_t)(w[4] >> PK_TOS_SHIFT);
 }
 
 /*

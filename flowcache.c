@@ -44,8 +44,8 @@
 
 /*
  * The two pairs of list links every held entry has, kept apart from the
- * entries: moving a flow to the tail of its list touches two neighbours,
- * and 8-byte links are far likelier than whole entries to be in cache.
+ * entries: moving a flow in its list touches two neighbours, and 8-byte
+ * links are far likelier than whole entries to be in cache.
  */
 #define LINK_LRU	0	/* idle or ending list */
 #define LINK_BORN	1	/* creation list */
@@ -54,6 +54,19 @@
 /*
  * The lists, in the order expiry breaks ties.  Idle and ending are
  * ordered by last update, creation by first packet: each by its deadline.
+ *
+ * Idle and ending are kept in that order lazily, since moving a flow on
+ * every packet would cost more than the rest of its update.  Each is an
+ * ordered part, the flows last updated before fc_epoch, then a recent
+ * part from fc_recent on: the flows updated since, in the order of
+ * their first update since.  A flow moves only when it leaves the
+ * ordered part, once per epoch at most.  The head of an ordered part is
+ * its list's earliest deadline, since every recent flow came later; a
+ * list whose ordered part is empty has nothing due before the epoch
+ * plus its timeout.  Only when that has passed, or the exact answer is
+ * wanted, are the recent parts sorted into place and a new epoch begun
+ * (fc_settle()): about once a timeout.  Flows last updated in the same
+ * millisecond keep the order of their first update in the epoch.
  */
 #define FCL_IDLE	0	/* no FIN/RST seen yet */
 #define FCL_ENDING	1	/* FIN or RST seen */
@@ -69,33 +82,32 @@
 #define PF_PACKETS	((UINT64_C(1) << PF_SHIFT) - 1)
 
 /*
- * The cache holds keys packed into five words: the two addresses as the
- * decoder wrote them, then ports, VLAN, IP version, protocol and ToS in
- * one.  The input interface is the cache's own (fc_conf), not a key
- * field: a probe captures on one.  A 40-byte key makes a 72-byte entry.
+ * The cache keys on the words the decoder packed (struct fp_packed): an
+ * IPv4 key is words 0 and 4 alone, the others zero, so IPv4 packets
+ * hash and compare two words.  The input interface is the cache's own
+ * (fc_conf), not a key field: a probe captures on one.  A 40-byte key
+ * makes a 72-byte entry.
  */
-#define FC_KEYWORDS	5
-
 struct fc_key {
-	uint64_t	 k_w[FC_KEYWORDS];
+	uint64_t	 k_w[PK_WORDS];
 };
 
 /*
  * Packets a batch walks in each pass, enough for the first prefetches
- * to land before the last pass needs them; and how far ahead of its
- * update a packet's list neighbours are fetched.
+ * to land before the last pass needs them; and the flows held from
+ * which batches prefetch at all: below, entries, links and the buckets
+ * in use are a few MB, which the caches hold.
  */
 #define FC_BATCH	64
-#define FC_AHEAD	8
+#define FC_PREFETCH_MIN	65536
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FC_PREFETCH(p)	__builtin_prefetch(p)
+#define FC_INLINE	inline __attribute__((__always_inline__))
 #else
 #define FC_PREFETCH(p)	((void)0)
+#define FC_INLINE	inline
 #endif
-
-_Static_assert(sizeof(((struct fp_key *)0)->k_src) == 16 &&
-    sizeof(((struct fp_key *)0)->k_dst) == 16, "addresses are two words");
 
 struct fc_entry {
 	struct fc_key	 e_key;
@@ -113,14 +125,13 @@ struct fc_link {
 	uint32_t	 k_next;
 };
 
-struct fc_list {
-	uint32_t	 l_head;	/* oldest */
-	uint32_t	 l_tail;
-};
-
 struct flowcache {
 	struct fc_entry	*fc_pool;	/* fc_max + 1 entries */
-	struct fc_link	*fc_link[LINK_MAX]; /* fc_max + 1 each */
+	/*
+	 * fc_max + 1 links, then one sentinel per list: a list is a ring
+	 * through its sentinel, so linking and unlinking never branch.
+	 */
+	struct fc_link	*fc_link[LINK_MAX];
 	uint32_t	*fc_bucket;
 	uint32_t	 fc_shift;	/* 64 - log2(buckets) */
 	uint32_t	 fc_max;
@@ -134,26 +145,32 @@ struct flowcache {
 	uint64_t	 fc_maxcount;	/* packets or octets per record */
 	uint64_t	 fc_k[8];	/* hash key, from the seed */
 	uint64_t	 fc_now;	/* latest time seen */
-	struct fc_list	 fc_list[FCL_MAX];
+	uint64_t	 fc_epoch;	/* lasts before it are in order */
+	uint32_t	 fc_recent[FCL_MAX]; /* first unordered, or sentinel */
 	flow_emit_fn	*fc_emit;
 	void		*fc_arg;
 	struct fc_stats	 fc_stats;
 };
 
 static uint64_t	 fc_splitmix(uint64_t *, uint64_t);
-static inline void fc_pack(const struct fp_key *, struct fc_key *);
-static void	 fc_unpack(const struct flowcache *, const struct fc_key *,
-		    struct fp_key *);
 static inline uint32_t fc_bucket_of(const struct flowcache *,
-		    const struct fc_key *);
+		    const uint64_t *);
 static inline uint32_t fc_lookup(const struct flowcache *, uint32_t,
-		    const struct fc_key *);
-static inline void fc_update(struct flowcache *, const struct fp_pkt *,
-		    const struct fc_key *, uint32_t);
-static uint32_t	 fc_update_slow(struct flowcache *, const struct fp_pkt *,
-		    const struct fc_key *, uint32_t, uint32_t);
+		    const uint64_t *);
+static FC_INLINE void fc_update(struct flowcache *,
+		    const struct fp_packed *, uint32_t, uint64_t);
+static uint32_t	 fc_update_slow(struct flowcache *,
+		    const struct fp_packed *, uint32_t, uint32_t);
+static void	 fc_list_init(struct flowcache *);
+static inline uint32_t fc_sentinel(const struct flowcache *, int);
+static inline struct fc_link *fc_links(const struct flowcache *, int);
+static inline uint32_t fc_head(const struct flowcache *, int);
 static inline void fc_list_append(struct flowcache *, int, uint32_t);
 static inline void fc_list_remove(struct flowcache *, int, uint32_t);
+static void	 fc_lru_place(struct flowcache *, int, uint32_t, uint64_t);
+static void	 fc_relist(struct flowcache *, uint32_t, int, int, uint64_t);
+static void	 fc_settle(struct flowcache *);
+static void	 fc_sort_recent(struct flowcache *, int);
 static uint64_t	 fc_add(uint64_t, uint64_t);
 static uint64_t	 fc_last(const struct fc_entry *);
 static inline int fc_lru_list(uint64_t);
@@ -161,12 +178,13 @@ static uint64_t	 fc_head_deadline(const struct flowcache *, int,
 		    enum flow_end *);
 static uint64_t	 fc_deadline(const struct flowcache *,
 		    const struct fc_entry *, enum flow_end *);
-static int	 fc_next_due(const struct flowcache *, uint64_t *,
+static int	 fc_next_due(struct flowcache *, uint64_t, uint64_t *,
 		    enum flow_end *);
+static uint64_t	 fc_wait(const struct flowcache *, int);
 static int	 fc_expire_one(struct flowcache *, uint64_t);
 static void	 fc_end(struct flowcache *, uint32_t, enum flow_end);
 static void	 fc_emit(struct flowcache *, uint32_t, enum flow_end);
-static uint32_t	 fc_new(struct flowcache *, const struct fc_key *, uint32_t,
+static uint32_t	 fc_new(struct flowcache *, const uint64_t *, uint32_t,
 		    uint64_t);
 
 /*
@@ -198,7 +216,7 @@ flowcache_create(const struct fc_conf *conf, flow_emit_fn *emit, void *arg)
 	fc->fc_pool = calloc((size_t)fc->fc_max + 1, sizeof(*fc->fc_pool));
 	fc->fc_bucket = calloc((size_t)nbuckets, sizeof(*fc->fc_bucket));
 	for (i = 0; i < LINK_MAX; i++)
-		fc->fc_link[i] = calloc((size_t)fc->fc_max + 1,
+		fc->fc_link[i] = calloc((size_t)fc->fc_max + 1 + FCL_MAX,
 		    sizeof(*fc->fc_link[i]));
 	if (fc->fc_pool == NULL || fc->fc_bucket == NULL ||
 	    fc->fc_link[LINK_LRU] == NULL || fc->fc_link[LINK_BORN] == NULL) {
@@ -206,6 +224,7 @@ flowcache_create(const struct fc_conf *conf, flow_emit_fn *emit, void *arg)
 		errno = ENOMEM;
 		return (NULL);
 	}
+	fc_list_init(fc);
 	fc->fc_ifindex = conf->fc_ifindex;
 	fc->fc_inactive = conf->fc_inactive;
 	fc->fc_active = conf->fc_active;
@@ -242,109 +261,113 @@ void
 flowcache_update(struct flowcache *fc, const struct fp_pkt *pkt,
     uint64_t now)
 {
-	struct fp_pkt p;
+	struct fp_packed pk;
 
-	p = *pkt;
-	p.p_time = now;
-	flowcache_update_batch(fc, &p, 1);
+	decode_pack(pkt, &pk);
+	pk.pk_time = now;
+	flowcache_update_batch(fc, &pk, 1);
 }
 
 /*
- * A batch in three passes, so that the memory each packet needs is on
- * its way while the others are worked on: hash every key and prefetch
- * its bucket; then prefetch the entry each bucket names (both of its
- * cache lines) and its list links; then update, prefetching the links
- * of the list neighbours of the entry FC_AHEAD packets on, which the
- * move to the tail of its list will touch.  With a table far larger
- * than the caches, most of a packet's cost is these misses; taken one
- * after the other they would add up.  A stale index only wastes a
- * prefetch: every index read here is one the pool has.
+ * With many flows held, a batch goes in three passes, so that the
+ * memory each packet needs is on its way while the others are worked
+ * on: hash every key and prefetch its bucket; then prefetch the entry
+ * each bucket names, both of its cache lines; then update.  With a
+ * table far larger than the caches, most of a packet's cost is these
+ * misses; taken one after the other they would add up.  A stale index
+ * only wastes a prefetch: every index read here is one the pool has.
+ * With few flows held, the table stays in the caches and the passes
+ * would cost more instructions than the misses they hide: one pass.
  */
 void
-flowcache_update_batch(struct flowcache *fc, const struct fp_pkt *pkts,
-    size_t n)
+flowcache_update_batch(struct flowcache *restrict fc,
+    const struct fp_packed *pkts, size_t n)
 {
-	const struct fc_link *lru = fc->fc_link[LINK_LRU];
-	struct fc_key key[FC_BATCH];
-	uint32_t b[FC_BATCH], idx[FC_BATCH], j;
+	uint32_t b[FC_BATCH], idx;
+	uint64_t now;
 	size_t i, m;
 
+	fc->fc_stats.fs_packets += n;
+	/* The clock never runs backwards. */
+	now = fc->fc_now;
+	if (fc->fc_stats.fs_active < FC_PREFETCH_MIN) {
+		for (i = 0; i < n; i++) {
+			if (pkts[i].pk_time > now)
+				now = pkts[i].pk_time;
+			fc_update(fc, &pkts[i],
+			    fc_bucket_of(fc, pkts[i].pk_key), now);
+		}
+		fc->fc_now = now;
+		return;
+	}
 	for (; n > 0; pkts += m, n -= m) {
 		m = n < FC_BATCH ? n : FC_BATCH;
 		for (i = 0; i < m; i++) {
-			fc_pack(&pkts[i].p_key, &key[i]);
-			b[i] = fc_bucket_of(fc, &key[i]);
+			b[i] = fc_bucket_of(fc, pkts[i].pk_key);
 			FC_PREFETCH(&fc->fc_bucket[b[i]]);
 		}
 		for (i = 0; i < m; i++) {
-			idx[i] = fc->fc_bucket[b[i]];
-			FC_PREFETCH(&fc->fc_pool[idx[i]]);
-			FC_PREFETCH((const char *)&fc->fc_pool[idx[i]] + 64);
-			FC_PREFETCH(&lru[idx[i]]);
+			idx = fc->fc_bucket[b[i]];
+			FC_PREFETCH(&fc->fc_pool[idx]);
+			FC_PREFETCH((const char *)&fc->fc_pool[idx] + 64);
 		}
 		for (i = 0; i < m; i++) {
-			if (i + FC_AHEAD < m) {
-				j = idx[i + FC_AHEAD];
-				FC_PREFETCH(&lru[lru[j].k_prev]);
-				FC_PREFETCH(&lru[lru[j].k_next]);
-			}
-			fc_update(fc, &pkts[i], &key[i], b[i]);
+			if (pkts[i].pk_time > now)
+				now = pkts[i].pk_time;
+			fc_update(fc, &pkts[i], b[i], now);
 		}
 	}
+	fc->fc_now = now;
 }
 
 /*
  * The common case inline: a packet of a held flow that is not due.
  * Everything else (a new flow, one whose timers ran out, a new
- * connection on the ports of an ended one, counters about to pass what
- * the record carries) takes fc_update_slow().
+ * connection on the ports of an ended one, an octet count about to pass
+ * what the record carries) takes fc_update_slow().  The packet count
+ * needs no test of its own: every packet has an IP header, so packets
+ * never outnumber octets.
  */
-static inline void
-fc_update(struct flowcache *fc, const struct fp_pkt *pkt,
-    const struct fc_key *key, uint32_t b)
+static FC_INLINE void
+fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
+    uint32_t b, uint64_t now)
 {
-	uint64_t now, age, pf, wait;
 	struct fc_entry *e;
-	uint32_t idx;
-	int from, to;
+	uint64_t age, first, pf, wait;
+	uint32_t idx, lastoff;
+	int from;
 
-	now = pkt->p_time;
-	if (now < fc->fc_now)
-		now = fc->fc_now;
-	fc->fc_now = now;
-	fc->fc_stats.fs_packets++;
-
-	if ((idx = fc_lookup(fc, b, key)) == FC_NIL) {
-		fc_update_slow(fc, pkt, key, b, idx);
+	if ((idx = fc_lookup(fc, b, pk->pk_key)) == FC_NIL) {
+		fc->fc_now = now;
+		fc_update_slow(fc, pk, b, idx);
 		return;
 	}
 	e = &fc->fc_pool[idx];
 	pf = e->e_pf;
+	first = e->e_first;
+	lastoff = e->e_lastoff;
 	from = fc_lru_list(pf);
 	wait = from == FCL_ENDING ? fc->fc_endwait : fc->fc_inactive;
 	/* now >= last >= first: the clock never runs backwards. */
-	age = now - e->e_first;
-	if (age >= fc->fc_active || age - e->e_lastoff >= wait ||
+	age = now - first;
+	if (age >= fc->fc_active || age - lastoff >= wait ||
 	    (from == FCL_ENDING &&
-	    (pkt->p_tcpflags & (TH_SYN | TH_ACK)) == TH_SYN) ||
-	    e->e_octets + pkt->p_octets > fc->fc_maxcount ||
-	    (pf & PF_PACKETS) >= fc->fc_maxcount) {
-		fc_update_slow(fc, pkt, key, b, idx);
+	    (pk->pk_tcpflags & (TH_SYN | TH_ACK)) == TH_SYN) ||
+	    e->e_octets + pk->pk_octets > fc->fc_maxcount) {
+		fc->fc_now = now;
+		fc_update_slow(fc, pk, b, idx);
 		return;
 	}
 	e->e_lastoff = (uint32_t)age;
-	e->e_pf = pf = (pf + 1) | (uint64_t)pkt->p_tcpflags << PF_SHIFT;
-	e->e_octets += pkt->p_octets;
+	e->e_pf = (pf + 1) | (uint64_t)pk->pk_tcpflags << PF_SHIFT;
+	e->e_octets += pk->pk_octets;
 	/*
-	 * To the tail of its list, the first FIN or RST to the ending list.
-	 * A busy flow often is the tail already: leave its neighbours alone,
-	 * they may not be in the cache.
+	 * Out of the ordered part of its list, or to the ending list on the
+	 * first FIN or RST; a flow already in the recent part stays put.
 	 */
-	to = fc_lru_list(pf);
-	if (to != from || fc->fc_list[from].l_tail != idx) {
-		fc_list_remove(fc, from, idx);
-		fc_list_append(fc, to, idx);
-	}
+	if (first + lastoff < fc->fc_epoch ||
+	    (pk->pk_tcpflags & ~(pf >> PF_SHIFT) & (TH_FIN | TH_RST)) != 0)
+		fc_relist(fc, idx, from, fc_lru_list(e->e_pf), now);
 }
 
 /*
@@ -358,13 +381,13 @@ fc_update(struct flowcache *fc, const struct fp_pkt *pkt,
  * record is then the same however often the caller expires.
  */
 static uint32_t
-fc_update_slow(struct flowcache *fc, const struct fp_pkt *pkt,
-    const struct fc_key *key, uint32_t b, uint32_t idx)
+fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
+    uint32_t idx)
 {
 	struct fc_entry *e;
 	enum flow_end reason;
 	uint64_t now = fc->fc_now;
-	uint8_t flags = pkt->p_tcpflags;
+	uint8_t flags = pk->pk_tcpflags;
 	int end;
 
 	if (idx != FC_NIL) {
@@ -380,7 +403,7 @@ fc_update_slow(struct flowcache *fc, const struct fp_pkt *pkt,
 		 * carries ends here and the flow goes on in a new one, as a
 		 * long flow does at the active timeout.
 		 */
-		if (!end && (e->e_octets + pkt->p_octets > fc->fc_maxcount ||
+		if (!end && (e->e_octets + pk->pk_octets > fc->fc_maxcount ||
 		    (e->e_pf & PF_PACKETS) >= fc->fc_maxcount)) {
 			reason = FLOW_END_ACTIVE;
 			end = 1;
@@ -389,19 +412,19 @@ fc_update_slow(struct flowcache *fc, const struct fp_pkt *pkt,
 			fc_end(fc, idx, reason);
 		else {
 			/* Not due after all: the fast path's test is wider. */
-			fc_list_remove(fc, fc_lru_list(e->e_pf), idx);
+			end = fc_lru_list(e->e_pf);
 			e->e_lastoff = (uint32_t)(now - e->e_first);
 			e->e_pf = (e->e_pf + 1) | (uint64_t)flags << PF_SHIFT;
-			e->e_octets += pkt->p_octets;
-			fc_list_append(fc, fc_lru_list(e->e_pf), idx);
+			e->e_octets += pk->pk_octets;
+			fc_relist(fc, idx, end, fc_lru_list(e->e_pf), now);
 			return (idx);
 		}
 	}
-	idx = fc_new(fc, key, b, now);
+	idx = fc_new(fc, pk->pk_key, b, now);
 	e = &fc->fc_pool[idx];
 	e->e_pf = 1 | (uint64_t)flags << PF_SHIFT;
-	e->e_octets = pkt->p_octets;
-	fc_list_append(fc, fc_lru_list(e->e_pf), idx);
+	e->e_octets = pk->pk_octets;
+	fc_lru_place(fc, fc_lru_list(e->e_pf), idx, now);
 	return (idx);
 }
 
@@ -434,7 +457,7 @@ flowcache_flush(struct flowcache *fc, enum flow_end reason)
 {
 	const struct fc_link *born;
 	size_t nbuckets;
-	uint32_t idx, next;
+	uint32_t end, idx, next;
 
 	/* fs_ended is indexed by reason: keep a bad one in range. */
 	if (reason < FLOW_END_IDLE || reason >= FLOW_END_MAX)
@@ -446,30 +469,31 @@ flowcache_flush(struct flowcache *fc, enum flow_end reason)
 	 */
 	nbuckets = (size_t)1 << (64 - fc->fc_shift);
 	if (fc->fc_stats.fs_active < nbuckets / 16) {
-		while (fc->fc_list[FCL_BORN].l_head != FC_NIL)
-			fc_end(fc, fc->fc_list[FCL_BORN].l_head, reason);
+		while ((idx = fc_head(fc, FCL_BORN)) != FC_NIL)
+			fc_end(fc, idx, reason);
 		return;
 	}
 	born = fc->fc_link[LINK_BORN];
-	for (idx = fc->fc_list[FCL_BORN].l_head; idx != FC_NIL; idx = next) {
+	end = fc_sentinel(fc, FCL_BORN);
+	for (idx = born[end].k_next; idx != end; idx = next) {
 		next = born[idx].k_next;
 		FC_PREFETCH(&fc->fc_pool[born[next].k_next]);
 		fc_emit(fc, idx, reason);
 	}
 	memset(fc->fc_bucket, 0, nbuckets * sizeof(*fc->fc_bucket));
-	memset(fc->fc_list, 0, sizeof(fc->fc_list));
+	fc_list_init(fc);
 	fc->fc_used = 0;
 	fc->fc_free = FC_NIL;
 	fc->fc_stats.fs_active = 0;
 }
 
 uint64_t
-flowcache_next_expiry(const struct flowcache *fc)
+flowcache_next_expiry(struct flowcache *fc)
 {
 	uint64_t when;
 	enum flow_end reason;
 
-	(void)fc_next_due(fc, &when, &reason);
+	(void)fc_next_due(fc, UINT64_MAX, &when, &reason);
 	return (when);
 }
 
@@ -501,19 +525,22 @@ fc_splitmix(uint64_t *state, uint64_t k)
  */
 #ifdef __SIZEOF_INT128__
 static inline uint32_t
-fc_bucket_of(const struct flowcache *fc, const struct fc_key *key)
+fc_bucket_of(const struct flowcache *fc, const uint64_t *w)
 {
 	typedef unsigned __int128 u128;
-	const uint64_t *k = fc->fc_k, *w = key->k_w;
+	const uint64_t *k = fc->fc_k;
 	u128 s;
 	uint64_t h;
 
 	/* Five words: the last is paired with a zero, as NH pads. */
-	s = (u128)(w[0] + k[0]) * (w[1] + k[1]) +
-	    (u128)(w[2] + k[2]) * (w[3] + k[3]) +
-	    (u128)(w[4] + k[4]) * k[5];
+	if (PK_IS_IPV4(w[4]))
+		s = (u128)(w[0] + k[0]) * (w[4] + k[4]);
+	else
+		s = (u128)(w[0] + k[0]) * (w[1] + k[1]) +
+		    (u128)(w[2] + k[2]) * (w[3] + k[3]) +
+		    (u128)(w[4] + k[4]) * k[5];
 	h = (uint64_t)(s >> 64) ^ (uint64_t)s;
-	return ((uint32_t)((h * fc->fc_k[6]) >> fc->fc_shift));
+	return ((uint32_t)((h * k[6]) >> fc->fc_shift));
 }
 #else
 static inline uint64_t
@@ -524,100 +551,219 @@ fc_nh(uint64_t w, uint64_t k)
 }
 
 static inline uint32_t
-fc_bucket_of(const struct flowcache *fc, const struct fc_key *key)
+fc_bucket_of(const struct flowcache *fc, const uint64_t *w)
 {
-	const uint64_t *k = fc->fc_k, *w = key->k_w;
+	const uint64_t *k = fc->fc_k;
 	uint64_t h;
 
-	h = fc_nh(w[0], k[0]) + fc_nh(w[1], k[1]) + fc_nh(w[2], k[2]) +
-	    fc_nh(w[3], k[3]) + fc_nh(w[4], k[4]);
+	if (PK_IS_IPV4(w[4]))
+		h = fc_nh(w[0], k[0]) + fc_nh(w[4], k[4]);
+	else
+		h = fc_nh(w[0], k[0]) + fc_nh(w[1], k[1]) +
+		    fc_nh(w[2], k[2]) + fc_nh(w[3], k[3]) +
+		    fc_nh(w[4], k[4]);
 	h ^= h >> 32;
-	return ((uint32_t)((h * fc->fc_k[6]) >> fc->fc_shift));
+	return ((uint32_t)((h * k[6]) >> fc->fc_shift));
 }
 #endif
 
 /*
- * The addresses are copied as they are, byte for byte; the other fields
- * go into the fifth word by value, so its layout is this file's alone.
+ * Word 4 holds the IP version, and an IPv4 key's words 1-3 are zero in
+ * the packet and in every entry that matches its word 4.
  */
-static inline void
-fc_pack(const struct fp_key *k, struct fc_key *key)
-{
-	memcpy(&key->k_w[0], k->k_src, 16);
-	memcpy(&key->k_w[2], k->k_dst, 16);
-	key->k_w[4] = (uint64_t)k->k_sport | (uint64_t)k->k_dport << 16 |
-	    (uint64_t)(k->k_vlan & 0x0fff) << 32 |
-	    (uint64_t)(k->k_ipver & 0x0f) << 44 |
-	    (uint64_t)k->k_proto << 48 | (uint64_t)k->k_tos << 56;
-}
-
-static void
-fc_unpack(const struct flowcache *fc, const struct fc_key *key,
-    struct fp_key *k)
-{
-	uint64_t w = key->k_w[4];
-
-	memset(k, 0, sizeof(*k));
-	memcpy(k->k_src, &key->k_w[0], 16);
-	memcpy(k->k_dst, &key->k_w[2], 16);
-	k->k_ifindex = fc->fc_ifindex;
-	k->k_sport = (uint16_t)w;
-	k->k_dport = (uint16_t)(w >> 16);
-	k->k_vlan = (uint16_t)(w >> 32 & 0x0fff);
-	k->k_ipver = (uint8_t)(w >> 44 & 0x0f);
-	k->k_proto = (uint8_t)(w >> 48);
-	k->k_tos = (uint8_t)(w >> 56);
-}
-
 static inline uint32_t
-fc_lookup(const struct flowcache *fc, uint32_t b, const struct fc_key *key)
+fc_lookup(const struct flowcache *fc, uint32_t b, const uint64_t *w)
 {
 	const struct fc_entry *e;
+	const uint64_t *k;
 	uint32_t idx;
 
+	if (PK_IS_IPV4(w[4])) {
+		for (idx = fc->fc_bucket[b]; idx != FC_NIL; idx = e->e_hnext) {
+			e = &fc->fc_pool[idx];
+			if (((e->e_key.k_w[0] ^ w[0]) |
+			    (e->e_key.k_w[4] ^ w[4])) == 0)
+				return (idx);
+		}
+		return (FC_NIL);
+	}
 	for (idx = fc->fc_bucket[b]; idx != FC_NIL; idx = e->e_hnext) {
 		e = &fc->fc_pool[idx];
-		if (((e->e_key.k_w[0] ^ key->k_w[0]) |
-		    (e->e_key.k_w[1] ^ key->k_w[1]) |
-		    (e->e_key.k_w[2] ^ key->k_w[2]) |
-		    (e->e_key.k_w[3] ^ key->k_w[3]) |
-		    (e->e_key.k_w[4] ^ key->k_w[4])) == 0)
+		k = e->e_key.k_w;
+		if (((k[0] ^ w[0]) | (k[1] ^ w[1]) | (k[2] ^ w[2]) |
+		    (k[3] ^ w[3]) | (k[4] ^ w[4])) == 0)
 			return (idx);
 	}
 	return (FC_NIL);
 }
 
+
+/* Every list empty: each sentinel its own neighbour. */
+static void
+fc_list_init(struct flowcache *fc)
+{
+	struct fc_link *k;
+	uint32_t s;
+	int list;
+
+	for (list = 0; list < FCL_MAX; list++) {
+		k = fc_links(fc, list);
+		s = fc_sentinel(fc, list);
+		k[s].k_prev = k[s].k_next = s;
+		fc->fc_recent[list] = s;
+	}
+}
+
+static inline uint32_t
+fc_sentinel(const struct flowcache *fc, int list)
+{
+	return (fc->fc_max + 1 + (uint32_t)list);
+}
+
+static inline struct fc_link *
+fc_links(const struct flowcache *fc, int list)
+{
+	return (fc->fc_link[list == FCL_BORN ? LINK_BORN : LINK_LRU]);
+}
+
+/* The oldest entry of a list, or FC_NIL. */
+static inline uint32_t
+fc_head(const struct flowcache *fc, int list)
+{
+	uint32_t idx, s;
+
+	s = fc_sentinel(fc, list);
+	idx = fc_links(fc, list)[s].k_next;
+	return (idx == s ? FC_NIL : idx);
+}
+
 static inline void
 fc_list_append(struct flowcache *fc, int list, uint32_t idx)
 {
-	struct fc_list *l = &fc->fc_list[list];
-	struct fc_link *k;
+	struct fc_link *k = fc_links(fc, list);
+	uint32_t s = fc_sentinel(fc, list);
 
-	k = fc->fc_link[list == FCL_BORN ? LINK_BORN : LINK_LRU];
-	k[idx].k_prev = l->l_tail;
-	k[idx].k_next = FC_NIL;
-	if (l->l_tail == FC_NIL)
-		l->l_head = idx;
-	else
-		k[l->l_tail].k_next = idx;
-	l->l_tail = idx;
+	k[idx].k_prev = k[s].k_prev;
+	k[idx].k_next = s;
+	k[k[s].k_prev].k_next = idx;
+	k[s].k_prev = idx;
 }
 
 static inline void
 fc_list_remove(struct flowcache *fc, int list, uint32_t idx)
 {
-	struct fc_list *l = &fc->fc_list[list];
-	struct fc_link *k;
+	struct fc_link *k = fc_links(fc, list);
 
-	k = fc->fc_link[list == FCL_BORN ? LINK_BORN : LINK_LRU];
-	if (k[idx].k_prev == FC_NIL)
-		l->l_head = k[idx].k_next;
-	else
-		k[k[idx].k_prev].k_next = k[idx].k_next;
-	if (k[idx].k_next == FC_NIL)
-		l->l_tail = k[idx].k_prev;
-	else
-		k[k[idx].k_next].k_prev = k[idx].k_prev;
+	if (fc->fc_recent[list] == idx)
+		fc->fc_recent[list] = k[idx].k_next;
+	k[k[idx].k_prev].k_next = k[idx].k_next;
+	k[k[idx].k_next].k_prev = k[idx].k_prev;
+}
+
+/*
+ * Into an LRU list by its new last update: at the end of the ordered
+ * part if that is still before the epoch (the same millisecond as the
+ * last settle), else at the tail, in the recent part.
+ */
+static void
+fc_lru_place(struct flowcache *fc, int list, uint32_t idx, uint64_t last)
+{
+	struct fc_link *k = fc->fc_link[LINK_LRU];
+	uint32_t at, s;
+
+	s = fc_sentinel(fc, list);
+	if (last < fc->fc_epoch)
+		at = fc->fc_recent[list];
+	else {
+		at = s;
+		if (fc->fc_recent[list] == s)
+			fc->fc_recent[list] = idx;
+	}
+	k[idx].k_prev = k[at].k_prev;
+	k[idx].k_next = at;
+	k[k[at].k_prev].k_next = idx;
+	k[at].k_prev = idx;
+}
+
+static void
+fc_relist(struct flowcache *fc, uint32_t idx, int from, int to,
+    uint64_t last)
+{
+	fc_list_remove(fc, from, idx);
+	fc_lru_place(fc, to, idx, last);
+}
+
+/* The heads are the earliest deadlines again; a new epoch starts. */
+static void
+fc_settle(struct flowcache *fc)
+{
+	int list;
+
+	for (list = FCL_IDLE; list <= FCL_ENDING; list++)
+		if (fc->fc_recent[list] != fc_sentinel(fc, list))
+			fc_sort_recent(fc, list);
+	fc->fc_epoch = fc_add(fc->fc_now, 1);
+}
+
+/*
+ * The recent part of a list into order of last update, after the ordered
+ * part, whose flows all came before.  A radix sort, a byte of the time
+ * since the earliest at a time from the lowest: stable, and one pass when
+ * the updates span less than 256 ms, as between two ticks.
+ */
+static void
+fc_sort_recent(struct flowcache *fc, int list)
+{
+	struct fc_link *k = fc->fc_link[LINK_LRU];
+	uint32_t head[256], tail[256];
+	uint32_t before, first, idx, next, prev, s;
+	uint64_t hi, lo, t;
+	unsigned int d, shift;
+
+	s = fc_sentinel(fc, list);
+	first = fc->fc_recent[list];
+	before = k[first].k_prev;
+	lo = UINT64_MAX;
+	hi = 0;
+	for (idx = first; idx != s; idx = k[idx].k_next) {
+		t = fc_last(&fc->fc_pool[idx]);
+		lo = t < lo ? t : lo;
+		hi = t > hi ? t : hi;
+	}
+	shift = 0;
+	do {
+		memset(head, 0, sizeof(head));
+		for (idx = first; idx != s; idx = next) {
+			next = k[idx].k_next;
+			d = (unsigned int)((fc_last(&fc->fc_pool[idx]) - lo) >>
+			    shift & 0xff);
+			if (head[d] == FC_NIL)
+				head[d] = idx;
+			else
+				k[tail[d]].k_next = idx;
+			tail[d] = idx;
+		}
+		first = prev = FC_NIL;
+		for (d = 0; d < 256; d++) {
+			if (head[d] == FC_NIL)
+				continue;
+			if (first == FC_NIL)
+				first = head[d];
+			else
+				k[prev].k_next = head[d];
+			prev = tail[d];
+		}
+		k[prev].k_next = s;
+		shift += 8;
+	} while (shift < 64 && (hi - lo) >> shift != 0);
+
+	/* Forward links are in order: the back links follow them. */
+	k[before].k_next = first;
+	for (prev = before, idx = first; idx != s; prev = idx,
+	    idx = k[idx].k_next)
+		k[idx].k_prev = prev;
+	k[s].k_prev = prev;
+	fc->fc_recent[list] = s;
 }
 
 /* Saturating, so that hostile timestamps cannot wrap a deadline. */
@@ -656,7 +802,7 @@ fc_head_deadline(const struct flowcache *fc, int list, enum flow_end *reason)
 	const struct fc_entry *e;
 	uint32_t idx;
 
-	if ((idx = fc->fc_list[list].l_head) == FC_NIL)
+	if ((idx = fc_head(fc, list)) == FC_NIL)
 		return (UINT64_MAX);
 	e = &fc->fc_pool[idx];
 	if (list == FCL_BORN) {
@@ -701,22 +847,36 @@ fc_deadline(const struct flowcache *fc, const struct fc_entry *e,
  * The list whose head has the earliest deadline, ties going to the lower
  * FCL_*, or -1 when the cache is empty.  Each list is sorted by its own
  * deadline, so the earliest head is the earliest deadline of all: flows
- * leave in deadline order, each for the reason that came first.
+ * leave in deadline order, each for the reason that came first.  Exact
+ * for deadlines up to now; a later one may be a list's lower bound.
  */
 static int
-fc_next_due(const struct flowcache *fc, uint64_t *when,
+fc_next_due(struct flowcache *fc, uint64_t now, uint64_t *when,
     enum flow_end *reason)
 {
 	enum flow_end r;
 	uint64_t d;
 	int best, i;
 
+	for (i = FCL_IDLE; i <= FCL_ENDING; i++)
+		if (fc_head(fc, i) == fc->fc_recent[i] &&
+		    fc_head(fc, i) != FC_NIL &&
+		    fc_add(fc->fc_epoch, fc_wait(fc, i)) <= now) {
+			fc_settle(fc);
+			break;
+		}
 	best = -1;
 	*when = UINT64_MAX;
 	for (i = 0; i < FCL_MAX; i++) {
-		if (fc->fc_list[i].l_head == FC_NIL)
+		if (fc_head(fc, i) == FC_NIL)
 			continue;
-		d = fc_head_deadline(fc, i, &r);
+		if (i != FCL_BORN && fc_head(fc, i) == fc->fc_recent[i]) {
+			/* Not sorted: no earlier than the epoch allows. */
+			r = i == FCL_ENDING && fc->fc_tcpend <= fc->fc_inactive ?
+			    FLOW_END_EOF : FLOW_END_IDLE;
+			d = fc_add(fc->fc_epoch, fc_wait(fc, i));
+		} else
+			d = fc_head_deadline(fc, i, &r);
 		if (best == -1 || d < *when) {
 			best = i;
 			*when = d;
@@ -726,6 +886,13 @@ fc_next_due(const struct flowcache *fc, uint64_t *when,
 	return (best);
 }
 
+/* How long a flow on an LRU list may go without packets. */
+static uint64_t
+fc_wait(const struct flowcache *fc, int list)
+{
+	return (list == FCL_ENDING ? fc->fc_endwait : fc->fc_inactive);
+}
+
 static int
 fc_expire_one(struct flowcache *fc, uint64_t now)
 {
@@ -733,9 +900,9 @@ fc_expire_one(struct flowcache *fc, uint64_t now)
 	uint64_t when;
 	int list;
 
-	if ((list = fc_next_due(fc, &when, &reason)) == -1 || when > now)
+	if ((list = fc_next_due(fc, now, &when, &reason)) == -1 || when > now)
 		return (0);
-	fc_end(fc, fc->fc_list[list].l_head, reason);
+	fc_end(fc, fc_head(fc, list), reason);
 	return (1);
 }
 
@@ -750,7 +917,7 @@ fc_end(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 	struct fc_entry *e = &fc->fc_pool[idx];
 	uint32_t *pp;
 
-	pp = &fc->fc_bucket[fc_bucket_of(fc, &e->e_key)];
+	pp = &fc->fc_bucket[fc_bucket_of(fc, e->e_key.k_w)];
 	while (*pp != idx)
 		pp = &fc->fc_pool[*pp].e_hnext;
 	*pp = e->e_hnext;
@@ -769,7 +936,8 @@ fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 	const struct fc_entry *e = &fc->fc_pool[idx];
 	struct flow f;
 
-	fc_unpack(fc, &e->e_key, &f.f_key);
+	decode_unpack(e->e_key.k_w, &f.f_key);
+	f.f_key.k_ifindex = fc->fc_ifindex;
 	f.f_packets = e->e_pf & PF_PACKETS;
 	f.f_octets = e->e_octets;
 	f.f_first = e->e_first;
@@ -785,7 +953,7 @@ fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
  * nothing is due does the least recently updated flow go, as RESOURCES.
  */
 static uint32_t
-fc_new(struct flowcache *fc, const struct fc_key *key, uint32_t b,
+fc_new(struct flowcache *fc, const uint64_t *key, uint32_t b,
     uint64_t now)
 {
 	struct fc_entry *e;
@@ -793,8 +961,9 @@ fc_new(struct flowcache *fc, const struct fc_key *key, uint32_t b,
 
 	if (fc->fc_free == FC_NIL && fc->fc_used == fc->fc_max &&
 	    !fc_expire_one(fc, now)) {
-		idle = fc->fc_list[FCL_IDLE].l_head;
-		ending = fc->fc_list[FCL_ENDING].l_head;
+		fc_settle(fc);
+		idle = fc_head(fc, FCL_IDLE);
+		ending = fc_head(fc, FCL_ENDING);
 		if (idle == FC_NIL || (ending != FC_NIL &&
 		    fc_last(&fc->fc_pool[ending]) <
 		    fc_last(&fc->fc_pool[idle])))
@@ -807,10 +976,13 @@ fc_new(struct flowcache *fc, const struct fc_key *key, uint32_t b,
 	} else
 		idx = ++fc->fc_used;
 
+	/* Nothing held: any epoch up to now keeps the lists' invariant. */
+	if (fc->fc_stats.fs_active == 0)
+		fc->fc_epoch = now;
 	e = &fc->fc_pool[idx];
-	memset(e, 0, sizeof(*e));
-	e->e_key = *key;
+	memcpy(e->e_key.k_w, key, sizeof(e->e_key.k_w));
 	e->e_first = now;
+	e->e_lastoff = 0;
 	e->e_hnext = fc->fc_bucket[b];
 	fc->fc_bucket[b] = idx;
 	fc_list_append(fc, FCL_BORN, idx);

@@ -98,7 +98,7 @@ struct probe {
 	uint64_t		 pr_refill_us;	/* empty to full */
 	struct decode_stats	 pr_ds;
 	size_t			 pr_npkts;	/* decoded, not yet metered */
-	struct fp_pkt		 pr_pkts[METER_BATCH];
+	struct fp_packed	 pr_pkts[METER_BATCH];
 };
 
 static volatile sig_atomic_t quit;
@@ -345,7 +345,7 @@ meter_frames(struct probe *pr, const struct fp_frame *fr, size_t n)
 	size_t k;
 
 	pr->pr_ds.ds_read += n;
-	k = decode_frames(pr->pr_linktype, fr, n, pr->pr_ifindex, pr->pr_pkts,
+	k = decode_frames(pr->pr_linktype, fr, n, pr->pr_pkts,
 	    pr->pr_ds.ds_result);
 	flowcache_update_batch(pr->pr_fc, pr->pr_pkts, k);
 }
@@ -364,7 +364,7 @@ on_frame(const struct fp_frame *fr, void *arg)
 	 * callback returns.  The packets wait for the cache in a batch.
 	 */
 	pr->pr_ds.ds_read++;
-	pr->pr_npkts += decode_frames(pr->pr_linktype, fr, 1, pr->pr_ifindex,
+	pr->pr_npkts += decode_frames(pr->pr_linktype, fr, 1,
 	    &pr->pr_pkts[pr->pr_npkts], pr->pr_ds.ds_result);
 	if (pr->pr_npkts == METER_BATCH)
 		live_flush(pr);
@@ -464,16 +464,26 @@ run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 		    send_datagram, pr)) == NULL)
 			err(EX_SOFTWARE, "exporter");
 		for (i = 0; i < n; i = j) {
-			if (fr[i].fr_time > pr->pr_now)
-				pr->pr_now = fr[i].fr_time;
 			/* Expire first: records leave in the order they end. */
 			if (fr[i].fr_time >= next_tick) {
+				if (fr[i].fr_time > pr->pr_now)
+					pr->pr_now = fr[i].fr_time;
 				(void)tick(pr);
 				next_tick = pr->pr_now + TICK_MS;
 			}
-			for (j = i + 1; j < n && fr[j].fr_time < next_tick; j++)
-				if (fr[j].fr_time > pr->pr_now)
-					pr->pr_now = fr[j].fr_time;
+			/*
+			 * Most batches end before the next tick.  Times that
+			 * run backwards may hide a tick inside one until the
+			 * next: the cache ends such flows on their own packets.
+			 */
+			if (fr[n - 1].fr_time < next_tick)
+				j = n;
+			else
+				for (j = i + 1; j < n &&
+				    fr[j].fr_time < next_tick; j++)
+					continue;
+			if (fr[j - 1].fr_time > pr->pr_now)
+				pr->pr_now = fr[j - 1].fr_time;
 			meter_frames(pr, fr + i, (size_t)(j - i));
 		}
 		/* The link type is the file's: the first frame tells. */

@@ -45,7 +45,8 @@
 
 /* One captured frame as a capture backend hands it over. */
 struct fp_frame {
-	const uint8_t	*fr_data;	/* fr_caplen readable bytes */
+	const uint8_t	*fr_data;	/* fr_caplen readable bytes; NULL
+					   only when fr_caplen is 0 */
 	uint32_t	 fr_caplen;	/* bytes captured */
 	uint32_t	 fr_wirelen;	/* bytes on the wire, >= fr_caplen */
 	uint64_t	 fr_time;	/* ms since the epoch */
@@ -79,6 +80,30 @@ struct fp_pkt {
 	uint8_t		 p_tcpflags;	/* TCP flags byte, 0 if not TCP */
 	uint8_t		 p_l4trunc;	/* transport header cut by snaplen */
 	uint64_t	 p_time;	/* set by the caller, for batches */
+};
+
+/*
+ * A decoded packet as the flow cache takes it: the key packed into words
+ * that hash and compare whole, written straight by the decoder's fast
+ * path.  Words 0-3 hold the IPv6 source then destination; an IPv4 key
+ * has its source then destination in word 0 and zeroes in words 1-3.
+ * Word 4 is PK_PORTS (the transport's first four bytes as they were on
+ * the wire, copied into the low half as memcpy(3) lays them out; 0
+ * without ports), then VLAN, IP version, protocol and ToS.  Words never
+ * leave the process: decode_pack() and decode_unpack() convert.
+ */
+#define PK_WORDS	5
+#define PK_VLAN_SHIFT	32
+#define PK_VER_SHIFT	44
+#define PK_PROTO_SHIFT	48
+#define PK_TOS_SHIFT	56
+#define PK_IS_IPV4(w4)	(((w4) >> PK_VER_SHIFT & 0x0f) == 4)
+
+struct fp_packed {
+	uint64_t	 pk_key[PK_WORDS];
+	uint64_t	 pk_time;	/* ms since the epoch */
+	uint32_t	 pk_octets;	/* >= 20: at least an IP header */
+	uint8_t		 pk_tcpflags;
 };
 
 /* decode_frame() verdicts. */
@@ -115,8 +140,10 @@ typedef void	 flow_emit_fn(const struct flow *, enum flow_end, void *);
 /* decode.c */
 int		 decode_frame(int, const struct fp_frame *, uint32_t,
 		    struct fp_pkt *);
-size_t		 decode_frames(int, const struct fp_frame *, size_t, uint32_t,
-		    struct fp_pkt *, uint64_t *);
+size_t		 decode_frames(int, const struct fp_frame *, size_t,
+		    struct fp_packed *, uint64_t *);
+void		 decode_pack(const struct fp_pkt *, struct fp_packed *);
+void		 decode_unpack(const uint64_t *, struct fp_key *);
 
 /* pcapfile.c */
 struct pcapfile;
@@ -153,11 +180,11 @@ struct flowcache *flowcache_create(const struct fc_conf *, flow_emit_fn *,
 void		 flowcache_update(struct flowcache *, const struct fp_pkt *,
 		    uint64_t);
 void		 flowcache_update_batch(struct flowcache *,
-		    const struct fp_pkt *, size_t);
+		    const struct fp_packed *, size_t);
 void		 flowcache_expire(struct flowcache *, uint64_t);
 size_t		 flowcache_expire_some(struct flowcache *, uint64_t, size_t);
 void		 flowcache_flush(struct flowcache *, enum flow_end);
-uint64_t	 flowcache_next_expiry(const struct flowcache *);
+uint64_t	 flowcache_next_expiry(struct flowcache *);
 const struct fc_stats *flowcache_stats(const struct flowcache *);
 void		 flowcache_destroy(struct flowcache *);
 

@@ -113,6 +113,7 @@ static void
 differential(const struct fp_frame *fr, int rv, const struct fp_pkt *p)
 {
 	struct fp_frame	 fs;
+	struct fp_packed fast, packed;
 	struct fp_pkt	 q;
 	uint64_t	 results[DECODE_UNSUPPORTED + 1];
 	uint8_t		*sll;
@@ -136,10 +137,26 @@ differential(const struct fp_frame *fr, int rv, const struct fp_pkt *p)
 	    sizeof(q.p_key)) != 0 || p->p_octets != q.p_octets ||
 	    p->p_tcpflags != q.p_tcpflags || p->p_l4trunc != q.p_l4trunc))
 		__builtin_trap();
+	/* The fast path's words are the general path's, packed. */
 	memset(results, 0, sizeof(results));
-	if (decode_frames(LINK_ETHERNET, fr, 1, FZ_IFINDEX, &q, results) !=
+	if (decode_frames(LINK_ETHERNET, fr, 1, &fast, results) !=
 	    (rv == DECODE_OK ? 1U : 0U) || results[rv] != 1)
 		__builtin_trap();
+	if (rv == DECODE_OK) {
+		q = *p;
+		q.p_time = fr->fr_time;
+		decode_pack(&q, &packed);
+		if (memcmp(fast.pk_key, packed.pk_key,
+		    sizeof(packed.pk_key)) != 0 ||
+		    fast.pk_octets != packed.pk_octets ||
+		    fast.pk_tcpflags != packed.pk_tcpflags ||
+		    fast.pk_time != packed.pk_time)
+			__builtin_trap();
+		decode_unpack(fast.pk_key, &q.p_key);
+		q.p_key.k_ifindex = FZ_IFINDEX;
+		if (memcmp(&q.p_key, &p->p_key, sizeof(q.p_key)) != 0)
+			__builtin_trap();
+	}
 }
 
 int

@@ -1560,16 +1560,18 @@ ATF_TC_BODY(every_caplen, tc)
 }
 
 /*
- * Ethernet frames take decode.c's fast path when they can; the same bytes
- * behind a Linux cooked header always take the general one.  Every
- * builder's Ethernet frame, cut at every length, must decode alike both
- * ways, and decode_frames() must agree with decode_frame().
+ * decode_frame() is the general path; decode_frames() takes the fast one
+ * for Ethernet when it can and writes the cache's packed words itself.
+ * Every builder's Ethernet frame, cut at every length, must decode alike
+ * as Ethernet, behind a Linux cooked header, and through decode_frames(),
+ * whose words must be decode_pack()'s and unpack to the same key.
  */
 ATF_TC_WITHOUT_HEAD(fast_path_agrees);
 ATF_TC_BODY(fast_path_agrees, tc)
 {
 	struct frame	 f;
-	struct fp_pkt	 a, b, c;
+	struct fp_pkt	 a, b;
+	struct fp_packed c, pa;
 	struct fp_frame	 fe, fs;
 	uint64_t	 results[DECODE_UNSUPPORTED + 1];
 	uint8_t		 sll[FRAME_MAX + 2];
@@ -1613,16 +1615,22 @@ ATF_TC_BODY(fast_path_agrees, tc)
 			    "%s caplen %zu: the two paths differ",
 			    builders[i].name, k);
 
+			/* Its fast path writes the packed words itself. */
 			memset(results, 0, sizeof(results));
 			memset(&c, 0x3c, sizeof(c));
-			n = decode_frames(LINK_ETHERNET, &fe, 1, IFINDEX, &c,
-			    results);
+			n = decode_frames(LINK_ETHERNET, &fe, 1, &c, results);
 			rc = n == 1 ? DECODE_OK : -1;
 			ATF_CHECK(n == 1 && results[DECODE_OK] == 1);
-			ATF_CHECK(rc == ra && c.p_time == 42 &&
-			    memcmp(&a.p_key, &c.p_key, sizeof(a.p_key)) == 0 &&
-			    a.p_octets == c.p_octets &&
-			    a.p_tcpflags == c.p_tcpflags);
+			a.p_time = 42;
+			decode_pack(&a, &pa);
+			ATF_CHECK(rc == ra && c.pk_time == 42 &&
+			    memcmp(pa.pk_key, c.pk_key, sizeof(c.pk_key)) == 0 &&
+			    pa.pk_octets == c.pk_octets &&
+			    pa.pk_tcpflags == c.pk_tcpflags);
+			decode_unpack(c.pk_key, &b.p_key);
+			b.p_key.k_ifindex = IFINDEX;
+			ATF_CHECK(memcmp(&a.p_key, &b.p_key,
+			    sizeof(a.p_key)) == 0);
 		}
 	}
 	/* The builders include plain TCP and UDP over IPv4 and IPv6. */

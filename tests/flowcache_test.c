@@ -693,7 +693,7 @@ ATF_TC_BODY(distinct_keys, tc)
 	p[3].p_key.k_tos = 1;
 	p[4].p_key.k_ipver = 6;
 	p[5].p_key.k_proto = 17;
-	p[6].p_key.k_dst[15] = 1;
+	p[6].p_key.k_dst[3] = 2;
 	for (i = 0; i < 7; i++) {
 		flowcache_update(fc, &p[i], T0);
 		flowcache_update(fc, &p[i], T0 + 1);
@@ -801,7 +801,8 @@ ATF_TC_BODY(churn_conserves, tc)
 ATF_TC_WITHOUT_HEAD(flush_whole_table);
 ATF_TC_BODY(flush_whole_table, tc)
 {
-	struct fp_pkt p[40];
+	struct fp_packed pk[40];
+	struct fp_pkt p;
 	struct flowcache *fc;
 	struct rec r;
 	uint32_t i, round;
@@ -810,14 +811,15 @@ ATF_TC_BODY(flush_whole_table, tc)
 	for (round = 0; round < 2; round++) {
 		memset(&r, 0, sizeof(r));
 		for (i = 0; i < 40; i++) {
-			mkpkt(&p[i], round * 100 + 39 - i, 100 + i, TH_ACK);
-			p[i].p_time = T0 + round * 1000 + i;
+			mkpkt(&p, round * 100 + 39 - i, 100 + i, TH_ACK);
+			p.p_time = T0 + round * 1000 + i;
+			decode_pack(&p, &pk[i]);
 		}
-		flowcache_update_batch(fc, p, 40);
+		flowcache_update_batch(fc, pk, 40);
 		/* Every flow twice over: the second batch finds them all. */
 		for (i = 0; i < 40; i++)
-			p[i].p_time += 40;
-		flowcache_update_batch(fc, p, 40);
+			pk[i].pk_time += 40;
+		flowcache_update_batch(fc, pk, 40);
 		ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 40);
 		flowcache_flush(fc, FLOW_END_FORCED);
 		ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 0);
@@ -838,9 +840,225 @@ ATF_TC_BODY(flush_whole_table, tc)
 	flowcache_destroy(fc);
 }
 
+/*
+ * The cache against a plain model of its rules, on a long random run:
+ * flows updated in random order, some ending with FIN, timers running
+ * out between and at expiry calls, a small table evicting the least
+ * recently updated flow.  Every record must come out as the model says,
+ * in the same order: deadlines are told apart (even packet times, an
+ * odd TCP-end wait) so that the order is the model's to decide.  The
+ * times span far more than 256 ms, so the lists' lazy order is sorted
+ * on more than one byte.
+ */
+#define MODEL_IDS	100
+#define MODEL_STEPS	20000
+#define MODEL_INACTIVE	1000
+#define MODEL_TCPEND	301
+#define MODEL_RECS	(2 * MODEL_STEPS + MODEL_IDS)
+
+struct mrec {
+	uint32_t	 m_id;
+	uint64_t	 m_first;
+	uint64_t	 m_last;
+	uint64_t	 m_packets;
+	enum flow_end	 m_reason;
+};
+
+struct mlog {
+	struct mrec	 l_rec[MODEL_RECS];
+	size_t		 l_n;
+};
+
+struct mflow {
+	int		 f_held;
+	uint64_t	 f_first;
+	uint64_t	 f_last;
+	uint64_t	 f_packets;
+	uint8_t		 f_flags;
+};
+
+static void
+mlog_add(struct mlog *l, uint32_t id, uint64_t first, uint64_t last,
+    uint64_t packets, enum flow_end reason)
+{
+	ATF_REQUIRE(l->l_n < MODEL_RECS);
+	l->l_rec[l->l_n].m_id = id;
+	l->l_rec[l->l_n].m_first = first;
+	l->l_rec[l->l_n].m_last = last;
+	l->l_rec[l->l_n].m_packets = packets;
+	l->l_rec[l->l_n].m_reason = reason;
+	l->l_n++;
+}
+
+static void
+mlog_record(const struct flow *f, enum flow_end reason, void *arg)
+{
+	mlog_add(arg, flow_id(f), f->f_first, f->f_last, f->f_packets,
+	    reason);
+}
+
+static uint64_t
+m_deadline(const struct mflow *f)
+{
+	return (f->f_last + ((f->f_flags & (TH_FIN | TH_RST)) != 0 ?
+	    MODEL_TCPEND : MODEL_INACTIVE));
+}
+
+static void
+m_end(struct mflow *m, uint32_t id, enum flow_end reason, struct mlog *l)
+{
+	mlog_add(l, id, m[id].f_first, m[id].f_last, m[id].f_packets,
+	    reason);
+	m[id].f_held = 0;
+}
+
+static enum flow_end
+m_reason(const struct mflow *f)
+{
+	return ((f->f_flags & (TH_FIN | TH_RST)) != 0 ? FLOW_END_EOF :
+	    FLOW_END_IDLE);
+}
+
+/* The held flow with the earliest deadline at or before now, or -1. */
+static int
+m_due(const struct mflow *m, uint64_t now)
+{
+	int best, id;
+
+	best = -1;
+	for (id = 0; id < MODEL_IDS; id++)
+		if (m[id].f_held && m_deadline(&m[id]) <= now &&
+		    (best == -1 || m_deadline(&m[id]) < m_deadline(&m[best])))
+			best = id;
+	return (best);
+}
+
+static void
+m_update(struct mflow *m, uint32_t id, uint64_t now, uint8_t flags,
+    uint32_t maxflows, struct mlog *l)
+{
+	uint32_t held;
+	int best, i;
+
+	if (m[id].f_held && now >= m_deadline(&m[id]))
+		m_end(m, id, m_reason(&m[id]), l);
+	if (m[id].f_held) {
+		m[id].f_last = now;
+		m[id].f_packets++;
+		m[id].f_flags |= flags;
+		return;
+	}
+	for (held = 0, i = 0; i < MODEL_IDS; i++)
+		held += (uint32_t)m[i].f_held;
+	if (held == maxflows) {
+		if ((best = m_due(m, now)) != -1)
+			m_end(m, (uint32_t)best, m_reason(&m[best]), l);
+		else {
+			for (i = 0; i < MODEL_IDS; i++)
+				if (m[i].f_held && (best == -1 ||
+				    m[i].f_last < m[best].f_last))
+					best = i;
+			m_end(m, (uint32_t)best, FLOW_END_RESOURCES, l);
+		}
+	}
+	m[id].f_held = 1;
+	m[id].f_first = m[id].f_last = now;
+	m[id].f_packets = 1;
+	m[id].f_flags = flags;
+}
+
+static void
+model_run(uint32_t maxflows)
+{
+	static struct mlog got, want;
+	struct mflow m[MODEL_IDS];
+	struct fc_conf conf;
+	struct flowcache *fc;
+	struct fp_pkt p;
+	uint64_t t, x;
+	uint32_t id, step;
+	uint8_t flags;
+	int best;
+	size_t i;
+
+	memset(&got, 0, sizeof(got));
+	memset(&want, 0, sizeof(want));
+	memset(m, 0, sizeof(m));
+	memset(&conf, 0, sizeof(conf));
+	conf.fc_maxflows = maxflows;
+	conf.fc_inactive = MODEL_INACTIVE;
+	conf.fc_active = UINT32_MAX;
+	conf.fc_tcpend = MODEL_TCPEND;
+	conf.fc_seed[0] = 1;
+	conf.fc_seed[1] = 2;
+	ATF_REQUIRE((fc = flowcache_create(&conf, mlog_record, &got)) != NULL);
+
+	t = T0;
+	x = UINT64_C(0x9e3779b97f4a7c15);
+	for (step = 0; step < MODEL_STEPS; step++) {
+		x = x * UINT64_C(6364136223846793005) +
+		    UINT64_C(1442695040888963407);
+		/* Even times, steps of 2 to 8 ms, some flows far busier. */
+		t += 2 * (1 + (x >> 60 & 3));
+		id = (uint32_t)((x >> 33) % MODEL_IDS *
+		    ((x >> 20) % MODEL_IDS) / MODEL_IDS);
+		flags = (x >> 10 & 15) == 0 ? TH_FIN | TH_ACK : TH_ACK;
+		mkpkt(&p, id, 40, flags);
+		flowcache_update(fc, &p, t);
+		m_update(m, id, t, flags, maxflows, &want);
+		if ((x >> 4 & 31) == 0) {
+			flowcache_expire(fc, t);
+			while ((best = m_due(m, t)) != -1)
+				m_end(m, (uint32_t)best, m_reason(&m[best]),
+				    &want);
+		}
+	}
+	t += 10 * MODEL_INACTIVE;
+	flowcache_expire(fc, t);
+	while ((best = m_due(m, t)) != -1)
+		m_end(m, (uint32_t)best, m_reason(&m[best]), &want);
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 0);
+	flowcache_destroy(fc);
+
+	ATF_CHECK_EQ(got.l_n, want.l_n);
+	for (i = 0; i < got.l_n && i < want.l_n; i++)
+		if (got.l_rec[i].m_id != want.l_rec[i].m_id ||
+		    got.l_rec[i].m_first != want.l_rec[i].m_first ||
+		    got.l_rec[i].m_last != want.l_rec[i].m_last ||
+		    got.l_rec[i].m_packets != want.l_rec[i].m_packets ||
+		    got.l_rec[i].m_reason != want.l_rec[i].m_reason) {
+			ATF_CHECK_MSG(0, "record %zu: flow %u %ju..%ju %ju "
+			    "packets reason %d, the model's flow %u %ju..%ju "
+			    "%ju packets reason %d", i, got.l_rec[i].m_id,
+			    (uintmax_t)got.l_rec[i].m_first,
+			    (uintmax_t)got.l_rec[i].m_last,
+			    (uintmax_t)got.l_rec[i].m_packets,
+			    got.l_rec[i].m_reason, want.l_rec[i].m_id,
+			    (uintmax_t)want.l_rec[i].m_first,
+			    (uintmax_t)want.l_rec[i].m_last,
+			    (uintmax_t)want.l_rec[i].m_packets,
+			    want.l_rec[i].m_reason);
+			break;
+		}
+}
+
+ATF_TC_WITHOUT_HEAD(model_agrees);
+ATF_TC_BODY(model_agrees, tc)
+{
+	model_run(4096);
+}
+
+ATF_TC_WITHOUT_HEAD(model_agrees_evicting);
+ATF_TC_BODY(model_agrees_evicting, tc)
+{
+	model_run(40);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, flush_whole_table);
+	ATF_TP_ADD_TC(tp, model_agrees);
+	ATF_TP_ADD_TC(tp, model_agrees_evicting);
 	ATF_TP_ADD_TC(tp, create_rejects_zero);
 	ATF_TP_ADD_TC(tp, counters_64bit);
 	ATF_TP_ADD_TC(tp, maxcount_splits);
