@@ -321,10 +321,11 @@ flowcache_update_batch(struct flowcache *restrict fc,
 }
 
 /*
- * The common case inline: a packet of a held flow that is not due.
- * Everything else (a new flow, one whose timers ran out, a new
- * connection on the ports of an ended one, an octet count about to pass
- * what the record carries) takes fc_update_slow().  The packet count
+ * The common case inline: a packet of a held flow that is not due and
+ * has seen no FIN or RST.  Everything else (a new flow, one whose timers
+ * ran out, one ending, whose next SYN may be a new connection on the
+ * same ports, an octet count about to pass what the record carries)
+ * takes fc_update_slow().  The packet count
  * needs no test of its own: every packet has an IP header, so packets
  * never outnumber octets.
  */
@@ -333,9 +334,8 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
     uint32_t b, uint64_t now)
 {
 	struct fc_entry *e;
-	uint64_t age, first, pf, wait;
+	uint64_t age, first, pf;
 	uint32_t idx, lastoff;
-	int from;
 
 	if ((idx = fc_lookup(fc, b, pk->pk_key)) == FC_NIL) {
 		fc->fc_now = now;
@@ -346,13 +346,10 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	pf = e->e_pf;
 	first = e->e_first;
 	lastoff = e->e_lastoff;
-	from = fc_lru_list(pf);
-	wait = from == FCL_ENDING ? fc->fc_endwait : fc->fc_inactive;
 	/* now >= last >= first: the clock never runs backwards. */
 	age = now - first;
-	if (age >= fc->fc_active || age - lastoff >= wait ||
-	    (from == FCL_ENDING &&
-	    (pk->pk_tcpflags & (TH_SYN | TH_ACK)) == TH_SYN) ||
+	if (fc_lru_list(pf) == FCL_ENDING || age >= fc->fc_active ||
+	    age - lastoff >= fc->fc_inactive ||
 	    e->e_octets + pk->pk_octets > fc->fc_maxcount) {
 		fc->fc_now = now;
 		fc_update_slow(fc, pk, b, idx);
@@ -366,8 +363,8 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	 * first FIN or RST; a flow already in the recent part stays put.
 	 */
 	if (first + lastoff < fc->fc_epoch ||
-	    (pk->pk_tcpflags & ~(pf >> PF_SHIFT) & (TH_FIN | TH_RST)) != 0)
-		fc_relist(fc, idx, from, fc_lru_list(e->e_pf), now);
+	    (pk->pk_tcpflags & (TH_FIN | TH_RST)) != 0)
+		fc_relist(fc, idx, FCL_IDLE, fc_lru_list(e->e_pf), now);
 }
 
 /*
