@@ -402,22 +402,22 @@ static inline size_t
 pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
     int nsec)
 {
-	const uint8_t *h;
-	size_t n, pos, end;
+	const uint8_t *h, *end;
+	struct fp_frame *f, *fend;
 	uint32_t incl;
 
-	pos = pf->pf_pos;
-	end = pf->pf_end;
-	for (n = 0; n < max && end - pos >= PF_RECHDR; n++) {
-		h = pf->pf_buf + pos;
+	h = pf->pf_buf + pf->pf_pos;
+	end = pf->pf_buf + pf->pf_end;
+	for (f = fr, fend = fr + max; f < fend && end - h >= PF_RECHDR; f++) {
 		incl = pf_get32(h + 8, be);
-		if (incl > PF_MAXCAPLEN || end - pos - PF_RECHDR < incl)
+		if (incl > PF_MAXCAPLEN ||
+		    (size_t)(end - h) - PF_RECHDR < incl)
 			break;
-		pf_frame(h, incl, be, nsec, &fr[n]);
-		pos += PF_RECHDR + (size_t)incl;
+		pf_frame(h, incl, be, nsec, f);
+		h += PF_RECHDR + (size_t)incl;
 	}
-	pf->pf_pos = pos;
-	return (n);
+	pf->pf_pos = (size_t)(h - pf->pf_buf);
+	return ((size_t)(f - fr));
 }
 
 void
