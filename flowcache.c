@@ -165,6 +165,7 @@ static void	 fc_list_init(struct flowcache *);
 static inline uint32_t fc_sentinel(const struct flowcache *, int);
 static inline struct fc_link *fc_links(const struct flowcache *, int);
 static inline uint32_t fc_head(const struct flowcache *, int);
+static inline uint32_t fc_ordered_head(const struct flowcache *, int);
 static inline void fc_list_append(struct flowcache *, int, uint32_t);
 static inline void fc_list_remove(struct flowcache *, int, uint32_t);
 static void	 fc_lru_place(struct flowcache *, int, uint32_t, uint64_t);
@@ -623,6 +624,16 @@ fc_links(const struct flowcache *fc, int list)
 	return (fc->fc_link[list == FCL_BORN ? LINK_BORN : LINK_LRU]);
 }
 
+/* The oldest entry of a list's ordered part, or FC_NIL. */
+static inline uint32_t
+fc_ordered_head(const struct flowcache *fc, int list)
+{
+	uint32_t idx;
+
+	idx = fc_head(fc, list);
+	return (idx == fc->fc_recent[list] ? FC_NIL : idx);
+}
+
 /* The oldest entry of a list, or FC_NIL. */
 static inline uint32_t
 fc_head(const struct flowcache *fc, int list)
@@ -958,9 +969,16 @@ fc_new(struct flowcache *fc, const uint64_t *key, uint32_t b,
 
 	if (fc->fc_free == FC_NIL && fc->fc_used == fc->fc_max &&
 	    !fc_expire_one(fc, now)) {
-		fc_settle(fc);
-		idle = fc_head(fc, FCL_IDLE);
-		ending = fc_head(fc, FCL_ENDING);
+		/*
+		 * An ordered flow is older than every recent one: sort only
+		 * when neither list has one left, so that a flood of new
+		 * flows into a full table sorts about once a table.
+		 */
+		if (fc_ordered_head(fc, FCL_IDLE) == FC_NIL &&
+		    fc_ordered_head(fc, FCL_ENDING) == FC_NIL)
+			fc_settle(fc);
+		idle = fc_ordered_head(fc, FCL_IDLE);
+		ending = fc_ordered_head(fc, FCL_ENDING);
 		if (idle == FC_NIL || (ending != FC_NIL &&
 		    fc_last(&fc->fc_pool[ending]) <
 		    fc_last(&fc->fc_pool[idle])))
