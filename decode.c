@@ -109,6 +109,8 @@ static inline int	 cur_be16(struct cursor *, uint16_t *);
 static inline int	 cur_be32(struct cursor *, uint32_t *);
 
 static inline uint16_t be16(const uint8_t *);
+static ALWAYS_INLINE int fast_ipv4(const struct fp_frame *,
+		    struct fp_packed *);
 static ALWAYS_INLINE int fast_decode(const struct fp_frame *,
 		    struct fp_packed *);
 static NOINLINE int general_decode(int, const struct fp_frame *, uint32_t,
@@ -195,6 +197,50 @@ static inline uint16_t
 be16(const uint8_t *b)
 {
 	return ((uint16_t)(b[0] << 8 | b[1]));
+}
+
+/*
+ * The commonest frame of all, untagged Ethernet, IPv4 without options,
+ * TCP or UDP, with every offset a constant.  -1 sends the frame on to
+ * fast_decode(), which takes it the same way.
+ */
+static ALWAYS_INLINE int
+fast_ipv4(const struct fp_frame *fr, struct fp_packed *pk)
+{
+	const uint8_t	*h, *ip, *l4;
+	uint32_t	 caplen, wirelen, len, need, ports;
+	uint8_t		 proto;
+
+	h = fr->fr_data;
+	caplen = fr->fr_caplen;
+	ip = h + ETHER_HDRLEN;
+	l4 = ip + IPV4_HDRLEN;
+	if (caplen < FAST_MINCAP || be16(h + 12) != ET_IPV4 ||
+	    ip[0] != 0x45 || (be16(ip + 6) & 0x1fff) != 0)
+		return (-1);
+	if ((proto = ip[9]) == PROTO_TCP)
+		need = IPV4_HDRLEN + TCP_FLAGSOFF + 1;
+	else if (proto == PROTO_UDP)
+		need = IPV4_HDRLEN + 4;
+	else
+		return (-1);
+	len = be16(ip + 2);
+	wirelen = fr->fr_wirelen > caplen ? fr->fr_wirelen : caplen;
+	if (caplen < ETHER_HDRLEN + need || len < need ||
+	    len > wirelen - ETHER_HDRLEN)
+		return (-1);
+
+	memcpy(&ports, l4, 4);
+	pk->pk_key[4] = ports |
+	    (uint64_t)(fr->fr_vlan & VLAN_VIDMASK) << PK_VLAN_SHIFT |
+	    (uint64_t)4 << PK_VER_SHIFT | (uint64_t)proto << PK_PROTO_SHIFT |
+	    (uint64_t)ip[1] << PK_TOS_SHIFT;
+	memcpy(&pk->pk_key[0], ip + 12, 8);
+	pk->pk_key[1] = pk->pk_key[2] = pk->pk_key[3] = 0;
+	pk->pk_octets = len;
+	pk->pk_tcpflags = proto == PROTO_TCP ? l4[TCP_FLAGSOFF] : 0;
+	pk->pk_time = fr->fr_time;
+	return (0);
 }
 
 /*
@@ -303,7 +349,7 @@ decode_frames(int linktype, const struct fp_frame *fr, size_t n,
 	if (linktype == LINK_ETHERNET) {
 		for (; fr < end; fr++) {
 			/* Written in place; kept only when it counts. */
-			if (fast_decode(fr, pk) == 0)
+			if (fast_ipv4(fr, pk) == 0 || fast_decode(fr, pk) == 0)
 				pk++;
 			else
 				pk += slow_decode(linktype, fr, pk, results);
