@@ -64,9 +64,11 @@
  * its list's earliest deadline, since every recent flow came later; a
  * list whose ordered part is empty has nothing due before the epoch
  * plus its timeout.  Only when that has passed, or the exact answer is
- * wanted, are the recent parts sorted into place and a new epoch begun
- * (fc_settle()): about once a timeout.  Flows last updated in the same
- * millisecond keep the order of their first update in the epoch.
+ * wanted, or enough flows have come into them since the last sort, are
+ * the recent parts sorted into place and a new epoch begun (fc_settle()):
+ * about once a timeout, or a tick, whichever bounds the sort.  Flows last
+ * updated in the same millisecond may leave in another order than their
+ * packets came.
  */
 #define FCL_IDLE	0	/* no FIN/RST seen yet */
 #define FCL_ENDING	1	/* FIN or RST seen */
@@ -100,6 +102,14 @@ struct fc_key {
  */
 #define FC_BATCH	64
 #define FC_PREFETCH_MIN	65536
+
+/*
+ * Flows that may come into the recent parts between two sorts before
+ * the next expiry sorts them anyway: one sort of a whole large table,
+ * flow by flow through memory, would stall capture for a tenth of a
+ * second.
+ */
+#define FC_SETTLE_MAX	65536
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FC_PREFETCH(p)	__builtin_prefetch(p)
@@ -147,6 +157,7 @@ struct flowcache {
 	uint64_t	 fc_now;	/* latest time seen */
 	uint64_t	 fc_epoch;	/* lasts before it are in order */
 	uint32_t	 fc_recent[FCL_MAX]; /* first unordered, or sentinel */
+	uint32_t	 fc_placed;	/* into recent parts since the sort */
 	flow_emit_fn	*fc_emit;
 	void		*fc_arg;
 	struct fc_stats	 fc_stats;
@@ -326,9 +337,9 @@ flowcache_update_batch(struct flowcache *restrict fc,
  * has seen no FIN or RST.  Everything else (a new flow, one whose timers
  * ran out, one ending, whose next SYN may be a new connection on the
  * same ports, an octet count about to pass what the record carries)
- * takes fc_update_slow().  The packet count
- * needs no test of its own: every packet has an IP header, so packets
- * never outnumber octets.
+ * takes fc_update_slow().  The packet count needs no test of its own:
+ * every packet carries at least one octet (the decoder's an IP header),
+ * so packets never outnumber octets.
  */
 static FC_INLINE void
 fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
@@ -386,7 +397,7 @@ fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
 	enum flow_end reason;
 	uint64_t now = fc->fc_now;
 	uint8_t flags = pk->pk_tcpflags;
-	int end;
+	int end, from;
 
 	if (idx != FC_NIL) {
 		e = &fc->fc_pool[idx];
@@ -410,11 +421,11 @@ fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
 			fc_end(fc, idx, reason);
 		else {
 			/* Not due after all: the fast path's test is wider. */
-			end = fc_lru_list(e->e_pf);
+			from = fc_lru_list(e->e_pf);
 			e->e_lastoff = (uint32_t)(now - e->e_first);
 			e->e_pf = (e->e_pf + 1) | (uint64_t)flags << PF_SHIFT;
 			e->e_octets += pk->pk_octets;
-			fc_relist(fc, idx, end, fc_lru_list(e->e_pf), now);
+			fc_relist(fc, idx, from, fc_lru_list(e->e_pf), now);
 			return (idx);
 		}
 	}
@@ -475,7 +486,9 @@ flowcache_flush(struct flowcache *fc, enum flow_end reason)
 	end = fc_sentinel(fc, FCL_BORN);
 	for (idx = born[end].k_next; idx != end; idx = next) {
 		next = born[idx].k_next;
-		FC_PREFETCH(&fc->fc_pool[born[next].k_next]);
+		/* Two ahead, unless that is the sentinel, past the pool. */
+		if (next != end && born[next].k_next != end)
+			FC_PREFETCH(&fc->fc_pool[born[next].k_next]);
 		fc_emit(fc, idx, reason);
 	}
 	memset(fc->fc_bucket, 0, nbuckets * sizeof(*fc->fc_bucket));
@@ -595,7 +608,6 @@ fc_lookup(const struct flowcache *fc, uint32_t b, const uint64_t *w)
 	return (FC_NIL);
 }
 
-
 /* Every list empty: each sentinel its own neighbour. */
 static void
 fc_list_init(struct flowcache *fc)
@@ -686,6 +698,7 @@ fc_lru_place(struct flowcache *fc, int list, uint32_t idx, uint64_t last)
 		at = s;
 		if (fc->fc_recent[list] == s)
 			fc->fc_recent[list] = idx;
+		fc->fc_placed++;
 	}
 	k[idx].k_prev = k[at].k_prev;
 	k[idx].k_next = at;
@@ -711,6 +724,7 @@ fc_settle(struct flowcache *fc)
 		if (fc->fc_recent[list] != fc_sentinel(fc, list))
 			fc_sort_recent(fc, list);
 	fc->fc_epoch = fc_add(fc->fc_now, 1);
+	fc->fc_placed = 0;
 }
 
 /*
@@ -866,6 +880,8 @@ fc_next_due(struct flowcache *fc, uint64_t now, uint64_t *when,
 	uint64_t d;
 	int best, i;
 
+	if (fc->fc_placed >= FC_SETTLE_MAX)
+		fc_settle(fc);
 	for (i = FCL_IDLE; i <= FCL_ENDING; i++)
 		if (fc_head(fc, i) == fc->fc_recent[i] &&
 		    fc_head(fc, i) != FC_NIL &&
@@ -956,9 +972,10 @@ fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 }
 
 /*
- * A zeroed entry for the key in bucket b, on the creation list only.  A
- * full cache first ends whatever its timers already made due; only when
- * nothing is due does the least recently updated flow go, as RESOURCES.
+ * An entry for the key in bucket b, on the creation list only, its
+ * counters and flags for the caller to set.  A full cache first ends
+ * whatever its timers already made due; only when nothing is due does
+ * the least recently updated flow go, as RESOURCES.
  */
 static uint32_t
 fc_new(struct flowcache *fc, const uint64_t *key, uint32_t b,

@@ -841,6 +841,45 @@ ATF_TC_BODY(flush_whole_table, tc)
 }
 
 /*
+ * More flows come into the lists unsorted than one sort may take at
+ * once: the expiry that follows sorts them all the same, and the due
+ * ones leave in deadline order, those updated again staying.
+ */
+ATF_TC_WITHOUT_HEAD(many_unsorted);
+ATF_TC_BODY(many_unsorted, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint32_t i;
+
+	fc = mkcache(131072, &r);
+	/* Flow i at T0 + i / 8, the ids in an order the times do not follow. */
+	for (i = 0; i < 70000; i++) {
+		mkpkt(&p, (i * 7919) % 70000, 40, TH_ACK);
+		flowcache_update(fc, &p, T0 + i / 8);
+	}
+	/* Nothing due yet; the lists are sorted here, or later. */
+	flowcache_expire(fc, T0 + 8750);
+	ATF_CHECK_EQ(r.r_total, 0);
+	for (i = 0; i < 400; i++) {
+		mkpkt(&p, (i * 7919) % 70000, 40, TH_ACK);
+		flowcache_update(fc, &p, T0 + 9000 + i / 8);
+	}
+	/* Due: flows 400-799, the first 800 but those updated again. */
+	flowcache_expire(fc, T0 + INACTIVE + 99);
+	ATF_CHECK_EQ(r.r_total, 400);
+	for (i = 0; i < r.r_n; i++) {
+		ATF_CHECK_EQ(flow_id(&r.r_flow[i]),
+		    ((400 + i) * 7919) % 70000);
+		ATF_CHECK_EQ(r.r_flow[i].f_last, T0 + (400 + i) / 8);
+		ATF_CHECK_EQ(r.r_reason[i], FLOW_END_IDLE);
+	}
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), T0 + 100 + INACTIVE);
+	flowcache_destroy(fc);
+}
+
+/*
  * The cache against a plain model of its rules, on a long random run:
  * flows updated in random order, some ending with FIN, timers running
  * out between and at expiry calls, a small table evicting the least
@@ -1057,6 +1096,7 @@ ATF_TC_BODY(model_agrees_evicting, tc)
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, flush_whole_table);
+	ATF_TP_ADD_TC(tp, many_unsorted);
 	ATF_TP_ADD_TC(tp, model_agrees);
 	ATF_TP_ADD_TC(tp, model_agrees_evicting);
 	ATF_TP_ADD_TC(tp, create_rejects_zero);
