@@ -213,10 +213,11 @@ fast_ipv4(const struct fp_frame *fr, struct fp_packed *pk)
 
 	h = fr->fr_data;
 	caplen = fr->fr_caplen;
+	if (caplen < FAST_MINCAP || be16(h + 12) != ET_IPV4)
+		return (-1);
 	ip = h + ETHER_HDRLEN;
 	l4 = ip + IPV4_HDRLEN;
-	if (caplen < FAST_MINCAP || be16(h + 12) != ET_IPV4 ||
-	    ip[0] != 0x45 || (be16(ip + 6) & 0x1fff) != 0)
+	if (ip[0] != 0x45 || (be16(ip + 6) & 0x1fff) != 0)
 		return (-1);
 	if ((proto = ip[9]) == PROTO_TCP)
 		need = IPV4_HDRLEN + TCP_FLAGSOFF + 1;

@@ -268,6 +268,12 @@ emit_flow(const struct flow *f, enum flow_end reason, void *arg)
 {
 	struct probe *pr = arg;
 
+	/*
+	 * A savefile's times may run backwards within a batch, whose last
+	 * frame set the clock: never export a flow before its last packet.
+	 */
+	if (f->f_last > pr->pr_now)
+		pr->pr_now = f->f_last;
 	if (pr->pr_ex != NULL)
 		export_flow(pr->pr_ex, f, reason, pr->pr_now);
 	else

@@ -76,7 +76,8 @@ struct fp_key {
 /* What the decoder extracts from one frame, and when it was seen. */
 struct fp_pkt {
 	struct fp_key	 p_key;
-	uint32_t	 p_octets;	/* IP-layer bytes from the IP header */
+	uint32_t	 p_octets;	/* IP-layer bytes from the IP header;
+					   the cache wants at least 1 */
 	uint8_t		 p_tcpflags;	/* TCP flags byte, 0 if not TCP */
 	uint8_t		 p_l4trunc;	/* transport header cut by snaplen */
 	uint64_t	 p_time;	/* set by the caller, for batches */
@@ -87,10 +88,11 @@ struct fp_pkt {
  * that hash and compare whole, written straight by the decoder's fast
  * path.  Words 0-3 hold the IPv6 source then destination; an IPv4 key
  * has its source then destination in word 0 and zeroes in words 1-3.
- * Word 4 is PK_PORTS (the transport's first four bytes as they were on
- * the wire, copied into the low half as memcpy(3) lays them out; 0
+ * Word 4 holds the ports (the transport's first four bytes as they were
+ * on the wire, copied into the low half as memcpy(3) lays them out; 0
  * without ports), then VLAN, IP version, protocol and ToS.  Words never
- * leave the process: decode_pack() and decode_unpack() convert.
+ * leave the process: decode_pack() and decode_unpack() convert, so an
+ * IPv4 fp_key's address bytes 4-15, zero from the decoder, are not kept.
  */
 #define PK_WORDS	5
 #define PK_VLAN_SHIFT	32
@@ -102,7 +104,7 @@ struct fp_pkt {
 struct fp_packed {
 	uint64_t	 pk_key[PK_WORDS];
 	uint64_t	 pk_time;	/* ms since the epoch */
-	uint32_t	 pk_octets;	/* >= 20: at least an IP header */
+	uint32_t	 pk_octets;	/* >= 1; the decoder's >= 20 */
 	uint8_t		 pk_tcpflags;
 };
 
