@@ -64,11 +64,12 @@
  * its list's earliest deadline, since every recent flow came later; a
  * list whose ordered part is empty has nothing due before the epoch
  * plus its timeout.  Only when that has passed, or the exact answer is
- * wanted, or enough flows have come into them since the last sort, are
- * the recent parts sorted into place and a new epoch begun (fc_settle()):
- * about once a timeout, or a tick, whichever bounds the sort.  Flows last
- * updated in the same millisecond may leave in another order than their
- * packets came.
+ * wanted, are the recent parts sorted into place and a new epoch begun
+ * (fc_settle()): about once a timeout.  Flows last updated in the same
+ * millisecond may leave in another order than their packets came.  A
+ * sort of a large table would stall capture, so with many flows held
+ * every update moves its flow to the tail, as a plain LRU list does:
+ * the recent parts stay in order and a settle only moves the marks.
  */
 #define FCL_IDLE	0	/* no FIN/RST seen yet */
 #define FCL_ENDING	1	/* FIN or RST seen */
@@ -96,20 +97,15 @@ struct fc_key {
 
 /*
  * Packets a batch walks in each pass, enough for the first prefetches
- * to land before the last pass needs them; and the flows held from
- * which batches prefetch at all: below, entries, links and the buckets
- * in use are a few MB, which the caches hold.
+ * to land before the last pass needs them; the flows held from which
+ * batches prefetch at all (below, entries, links and the buckets in use
+ * are a few MB, which the caches hold) and keep the lists in order as
+ * they go (see the lists); and how far ahead of its update a packet's
+ * list neighbours are fetched.
  */
 #define FC_BATCH	64
 #define FC_PREFETCH_MIN	65536
-
-/*
- * Flows that may come into the recent parts between two sorts before
- * the next expiry sorts them anyway: one sort of a whole large table,
- * flow by flow through memory, would stall capture for a tenth of a
- * second.
- */
-#define FC_SETTLE_MAX	65536
+#define FC_AHEAD	8
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FC_PREFETCH(p)	__builtin_prefetch(p)
@@ -157,7 +153,7 @@ struct flowcache {
 	uint64_t	 fc_now;	/* latest time seen */
 	uint64_t	 fc_epoch;	/* lasts before it are in order */
 	uint32_t	 fc_recent[FCL_MAX]; /* first unordered, or sentinel */
-	uint32_t	 fc_placed;	/* into recent parts since the sort */
+	int		 fc_unsorted;	/* a recent part may be out of order */
 	flow_emit_fn	*fc_emit;
 	void		*fc_arg;
 	struct fc_stats	 fc_stats;
@@ -169,7 +165,7 @@ static inline uint32_t fc_bucket_of(const struct flowcache *,
 static inline uint32_t fc_lookup(const struct flowcache *, uint32_t,
 		    const uint64_t *);
 static FC_INLINE void fc_update(struct flowcache *,
-		    const struct fp_packed *, uint32_t, uint64_t);
+		    const struct fp_packed *, uint32_t, uint64_t, int);
 static uint32_t	 fc_update_slow(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint32_t);
 static void	 fc_list_init(struct flowcache *);
@@ -284,18 +280,27 @@ flowcache_update(struct flowcache *fc, const struct fp_pkt *pkt,
  * With many flows held, a batch goes in three passes, so that the
  * memory each packet needs is on its way while the others are worked
  * on: hash every key and prefetch its bucket; then prefetch the entry
- * each bucket names, both of its cache lines; then update.  With a
+ * each bucket names, both of its cache lines, and its list links; then
+ * update, prefetching the links of the list neighbours of the entry
+ * FC_AHEAD packets on, which its move to the tail will touch.  With a
  * table far larger than the caches, most of a packet's cost is these
  * misses; taken one after the other they would add up.  A stale index
  * only wastes a prefetch: every index read here is one the pool has.
+ *
  * With few flows held, the table stays in the caches and the passes
- * would cost more instructions than the misses they hide: one pass.
+ * would cost more instructions than the misses they hide: one pass,
+ * and flows stay where they are in the recent parts of their lists
+ * (see the lists), which are sorted when that matters.  With many, a
+ * sort would walk the whole table at once, so the flows keep their
+ * order as they go, the sort has nothing to do and capture never
+ * stalls on it.
  */
 void
 flowcache_update_batch(struct flowcache *restrict fc,
     const struct fp_packed *pkts, size_t n)
 {
-	uint32_t b[FC_BATCH], idx;
+	const struct fc_link *lru = fc->fc_link[LINK_LRU];
+	uint32_t b[FC_BATCH], idx[FC_BATCH], j;
 	uint64_t now;
 	size_t i, m;
 
@@ -303,15 +308,19 @@ flowcache_update_batch(struct flowcache *restrict fc,
 	/* The clock never runs backwards. */
 	now = fc->fc_now;
 	if (fc->fc_stats.fs_active < FC_PREFETCH_MIN) {
+		fc->fc_unsorted = 1;
 		for (i = 0; i < n; i++) {
 			if (pkts[i].pk_time > now)
 				now = pkts[i].pk_time;
 			fc_update(fc, &pkts[i],
-			    fc_bucket_of(fc, pkts[i].pk_key), now);
+			    fc_bucket_of(fc, pkts[i].pk_key), now, 0);
 		}
 		fc->fc_now = now;
 		return;
 	}
+	/* Grown past the one-pass size: sort now, while that is cheap. */
+	if (fc->fc_unsorted)
+		fc_settle(fc);
 	for (; n > 0; pkts += m, n -= m) {
 		m = n < FC_BATCH ? n : FC_BATCH;
 		for (i = 0; i < m; i++) {
@@ -319,14 +328,20 @@ flowcache_update_batch(struct flowcache *restrict fc,
 			FC_PREFETCH(&fc->fc_bucket[b[i]]);
 		}
 		for (i = 0; i < m; i++) {
-			idx = fc->fc_bucket[b[i]];
-			FC_PREFETCH(&fc->fc_pool[idx]);
-			FC_PREFETCH((const char *)&fc->fc_pool[idx] + 64);
+			idx[i] = fc->fc_bucket[b[i]];
+			FC_PREFETCH(&fc->fc_pool[idx[i]]);
+			FC_PREFETCH((const char *)&fc->fc_pool[idx[i]] + 64);
+			FC_PREFETCH(&lru[idx[i]]);
 		}
 		for (i = 0; i < m; i++) {
+			if (i + FC_AHEAD < m) {
+				j = idx[i + FC_AHEAD];
+				FC_PREFETCH(&lru[lru[j].k_prev]);
+				FC_PREFETCH(&lru[lru[j].k_next]);
+			}
 			if (pkts[i].pk_time > now)
 				now = pkts[i].pk_time;
-			fc_update(fc, &pkts[i], b[i], now);
+			fc_update(fc, &pkts[i], b[i], now, 1);
 		}
 	}
 	fc->fc_now = now;
@@ -339,11 +354,13 @@ flowcache_update_batch(struct flowcache *restrict fc,
  * same ports, an octet count about to pass what the record carries)
  * takes fc_update_slow().  The packet count needs no test of its own:
  * every packet carries at least one octet (the decoder's an IP header),
- * so packets never outnumber octets.
+ * so packets never outnumber octets.  In order, the flow goes to the
+ * tail of its list unless it is there; else only out of the ordered
+ * part.
  */
 static FC_INLINE void
 fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
-    uint32_t b, uint64_t now)
+    uint32_t b, uint64_t now, int inorder)
 {
 	struct fc_entry *e;
 	uint64_t age, first, pf;
@@ -370,12 +387,10 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	e->e_lastoff = (uint32_t)age;
 	e->e_pf = (pf + 1) | (uint64_t)pk->pk_tcpflags << PF_SHIFT;
 	e->e_octets += pk->pk_octets;
-	/*
-	 * Out of the ordered part of its list, or to the ending list on the
-	 * first FIN or RST; a flow already in the recent part stays put.
-	 */
+	/* The first FIN or RST takes it to the ending list. */
 	if (first + lastoff < fc->fc_epoch ||
-	    (pk->pk_tcpflags & (TH_FIN | TH_RST)) != 0)
+	    (pk->pk_tcpflags & (TH_FIN | TH_RST)) != 0 || (inorder &&
+	    fc->fc_link[LINK_LRU][fc_sentinel(fc, FCL_IDLE)].k_prev != idx))
 		fc_relist(fc, idx, FCL_IDLE, fc_lru_list(e->e_pf), now);
 }
 
@@ -698,7 +713,6 @@ fc_lru_place(struct flowcache *fc, int list, uint32_t idx, uint64_t last)
 		at = s;
 		if (fc->fc_recent[list] == s)
 			fc->fc_recent[list] = idx;
-		fc->fc_placed++;
 	}
 	k[idx].k_prev = k[at].k_prev;
 	k[idx].k_next = at;
@@ -720,11 +734,14 @@ fc_settle(struct flowcache *fc)
 {
 	int list;
 
-	for (list = FCL_IDLE; list <= FCL_ENDING; list++)
-		if (fc->fc_recent[list] != fc_sentinel(fc, list))
+	for (list = FCL_IDLE; list <= FCL_ENDING; list++) {
+		if (fc->fc_unsorted &&
+		    fc->fc_recent[list] != fc_sentinel(fc, list))
 			fc_sort_recent(fc, list);
+		fc->fc_recent[list] = fc_sentinel(fc, list);
+	}
 	fc->fc_epoch = fc_add(fc->fc_now, 1);
-	fc->fc_placed = 0;
+	fc->fc_unsorted = 0;
 }
 
 /*
@@ -880,8 +897,6 @@ fc_next_due(struct flowcache *fc, uint64_t now, uint64_t *when,
 	uint64_t d;
 	int best, i;
 
-	if (fc->fc_placed >= FC_SETTLE_MAX)
-		fc_settle(fc);
 	for (i = FCL_IDLE; i <= FCL_ENDING; i++)
 		if (fc_head(fc, i) == fc->fc_recent[i] &&
 		    fc_head(fc, i) != FC_NIL &&

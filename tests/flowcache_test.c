@@ -880,6 +880,41 @@ ATF_TC_BODY(many_unsorted, tc)
 }
 
 /*
+ * With many flows held the lists stay in order as flows are updated, so
+ * that no sort of a whole table stalls capture: a flow updated after
+ * another must still leave after it once both are due, though neither
+ * left the unordered part in between.
+ */
+ATF_TC_WITHOUT_HEAD(large_table_order);
+ATF_TC_BODY(large_table_order, tc)
+{
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint32_t i;
+
+	fc = mkcache(131072, &r);
+	for (i = 0; i < 66000; i++) {
+		mkpkt(&p, i, 40, TH_ACK);
+		flowcache_update(fc, &p, T0 + i / 8);
+	}
+	/* Asked exactly, the cache sorts: every flow in order. */
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), T0 + INACTIVE);
+	mkpkt(&p, 1, 40, TH_ACK);
+	flowcache_update(fc, &p, T0 + 9000);
+	mkpkt(&p, 2, 40, TH_ACK);
+	flowcache_update(fc, &p, T0 + 9001);
+	mkpkt(&p, 1, 40, TH_ACK);
+	flowcache_update(fc, &p, T0 + 9002);
+	/* All but flow 1 are due; flow 2, updated before it, last. */
+	flowcache_expire(fc, T0 + INACTIVE + 9001);
+	ATF_CHECK_EQ(r.r_total, 65999);
+	ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 1);
+	ATF_CHECK_EQ(flowcache_next_expiry(fc), T0 + 9002 + INACTIVE);
+	flowcache_destroy(fc);
+}
+
+/*
  * The cache against a plain model of its rules, on a long random run:
  * flows updated in random order, some ending with FIN, timers running
  * out between and at expiry calls, a small table evicting the least
@@ -1097,6 +1132,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, flush_whole_table);
 	ATF_TP_ADD_TC(tp, many_unsorted);
+	ATF_TP_ADD_TC(tp, large_table_order);
 	ATF_TP_ADD_TC(tp, model_agrees);
 	ATF_TP_ADD_TC(tp, model_agrees_evicting);
 	ATF_TP_ADD_TC(tp, create_rejects_zero);
