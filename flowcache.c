@@ -55,11 +55,11 @@
  * The lists, in the order expiry breaks ties.  Idle and ending are
  * ordered by last update, creation by first packet: each by its deadline.
  *
- * Idle and ending are kept in that order lazily, since moving a flow on
- * every packet would cost more than the rest of its update.  Each is an
- * ordered part, the flows last updated before fc_epoch, then a recent
- * part from fc_recent on: the flows updated since, in the order of
- * their first update since.  A flow moves only when it leaves the
+ * Idle and ending are kept in that order lazily: moving a flow on every
+ * packet costs a quarter of its update and two neighbours' links.  Each
+ * is an ordered part, the flows last updated before fc_epoch, then a
+ * recent part from fc_recent on: the flows updated since, in the order
+ * of their first update since.  A flow moves only when it leaves the
  * ordered part, once per epoch at most.  The head of an ordered part is
  * its list's earliest deadline, since every recent flow came later; a
  * list whose ordered part is empty has nothing due before the epoch
