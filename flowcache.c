@@ -166,7 +166,7 @@ static inline uint32_t fc_lookup(const struct flowcache *, uint32_t,
 		    const uint64_t *);
 static FC_INLINE void fc_update(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint64_t, int);
-static uint32_t	 fc_update_slow(struct flowcache *,
+static void	 fc_update_slow(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint32_t);
 static void	 fc_list_init(struct flowcache *);
 static inline uint32_t fc_sentinel(const struct flowcache *, int);
@@ -182,13 +182,14 @@ static void	 fc_sort_recent(struct flowcache *, int);
 static uint64_t	 fc_add(uint64_t, uint64_t);
 static uint64_t	 fc_last(const struct fc_entry *);
 static inline int fc_lru_list(uint64_t);
+static uint64_t	 fc_quiet_deadline(const struct flowcache *, int, uint64_t,
+		    enum flow_end *);
 static uint64_t	 fc_head_deadline(const struct flowcache *, int,
 		    enum flow_end *);
 static uint64_t	 fc_deadline(const struct flowcache *,
 		    const struct fc_entry *, enum flow_end *);
 static int	 fc_next_due(struct flowcache *, uint64_t, uint64_t *,
 		    enum flow_end *);
-static uint64_t	 fc_wait(const struct flowcache *, int);
 static int	 fc_expire_one(struct flowcache *, uint64_t);
 static void	 fc_end(struct flowcache *, uint32_t, enum flow_end);
 static void	 fc_emit(struct flowcache *, uint32_t, enum flow_end);
@@ -404,7 +405,7 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
  * deadline came first, as flowcache_expire() would have seen it: the
  * record is then the same however often the caller expires.
  */
-static uint32_t
+static void
 fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
     uint32_t idx)
 {
@@ -441,7 +442,7 @@ fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
 			e->e_pf = (e->e_pf + 1) | (uint64_t)flags << PF_SHIFT;
 			e->e_octets += pk->pk_octets;
 			fc_relist(fc, idx, from, fc_lru_list(e->e_pf), now);
-			return (idx);
+			return;
 		}
 	}
 	idx = fc_new(fc, pk->pk_key, b, now);
@@ -449,7 +450,6 @@ fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
 	e->e_pf = 1 | (uint64_t)flags << PF_SHIFT;
 	e->e_octets = pk->pk_octets;
 	fc_lru_place(fc, fc_lru_list(e->e_pf), idx, now);
-	return (idx);
 }
 
 void
@@ -848,12 +848,25 @@ fc_head_deadline(const struct flowcache *fc, int list, enum flow_end *reason)
 		*reason = FLOW_END_ACTIVE;
 		return (fc_add(e->e_first, fc->fc_active));
 	}
-	if (list == FCL_ENDING && fc->fc_tcpend <= fc->fc_inactive) {
-		*reason = FLOW_END_EOF;
-		return (fc_add(fc_last(e), fc->fc_tcpend));
+	return (fc_quiet_deadline(fc, list, fc_last(e), reason));
+}
+
+/*
+ * When a flow on LRU list, last updated at last, has been quiet too
+ * long, and why.  On the ending list an inactive timeout shorter than
+ * tcpend still wins, as it does for any flow.
+ */
+static uint64_t
+fc_quiet_deadline(const struct flowcache *fc, int list, uint64_t last,
+    enum flow_end *reason)
+{
+	if (list == FCL_ENDING) {
+		*reason = fc->fc_tcpend <= fc->fc_inactive ? FLOW_END_EOF :
+		    FLOW_END_IDLE;
+		return (fc_add(last, fc->fc_endwait));
 	}
 	*reason = FLOW_END_IDLE;
-	return (fc_add(fc_last(e), fc->fc_inactive));
+	return (fc_add(last, fc->fc_inactive));
 }
 
 /*
@@ -867,13 +880,7 @@ fc_deadline(const struct flowcache *fc, const struct fc_entry *e,
 {
 	uint64_t d, t;
 
-	*reason = FLOW_END_IDLE;
-	d = fc_add(fc_last(e), fc->fc_inactive);
-	if (fc_lru_list(e->e_pf) == FCL_ENDING &&
-	    fc->fc_tcpend <= fc->fc_inactive) {
-		*reason = FLOW_END_EOF;
-		d = fc_add(fc_last(e), fc->fc_tcpend);
-	}
+	d = fc_quiet_deadline(fc, fc_lru_list(e->e_pf), fc_last(e), reason);
 	t = fc_add(e->e_first, fc->fc_active);
 	if (t < d) {
 		*reason = FLOW_END_ACTIVE;
@@ -900,7 +907,7 @@ fc_next_due(struct flowcache *fc, uint64_t now, uint64_t *when,
 	for (i = FCL_IDLE; i <= FCL_ENDING; i++)
 		if (fc_head(fc, i) == fc->fc_recent[i] &&
 		    fc_head(fc, i) != FC_NIL &&
-		    fc_add(fc->fc_epoch, fc_wait(fc, i)) <= now) {
+		    fc_quiet_deadline(fc, i, fc->fc_epoch, &r) <= now) {
 			fc_settle(fc);
 			break;
 		}
@@ -909,12 +916,10 @@ fc_next_due(struct flowcache *fc, uint64_t now, uint64_t *when,
 	for (i = 0; i < FCL_MAX; i++) {
 		if (fc_head(fc, i) == FC_NIL)
 			continue;
-		if (i != FCL_BORN && fc_head(fc, i) == fc->fc_recent[i]) {
+		if (i != FCL_BORN && fc_head(fc, i) == fc->fc_recent[i])
 			/* Not sorted: no earlier than the epoch allows. */
-			r = i == FCL_ENDING && fc->fc_tcpend <= fc->fc_inactive ?
-			    FLOW_END_EOF : FLOW_END_IDLE;
-			d = fc_add(fc->fc_epoch, fc_wait(fc, i));
-		} else
+			d = fc_quiet_deadline(fc, i, fc->fc_epoch, &r);
+		else
 			d = fc_head_deadline(fc, i, &r);
 		if (best == -1 || d < *when) {
 			best = i;
@@ -923,13 +928,6 @@ fc_next_due(struct flowcache *fc, uint64_t now, uint64_t *when,
 		}
 	}
 	return (best);
-}
-
-/* How long a flow on an LRU list may go without packets. */
-static uint64_t
-fc_wait(const struct flowcache *fc, int list)
-{
-	return (list == FCL_ENDING ? fc->fc_endwait : fc->fc_inactive);
 }
 
 static int
