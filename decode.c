@@ -374,14 +374,13 @@ slow_decode(int linktype, const struct fp_frame *fr, struct fp_packed *pk,
 		results[rc]++;
 		return (0);
 	}
-	p.p_time = fr->fr_time;
-	decode_pack(&p, pk);
+	decode_pack(&p, fr->fr_time, pk);
 	return (1);
 }
 
-/* A decoded packet's key into the cache's words (see struct fp_packed). */
+/* A decoded packet seen at when, as the cache takes it (fp_packed). */
 void
-decode_pack(const struct fp_pkt *p, struct fp_packed *pk)
+decode_pack(const struct fp_pkt *p, uint64_t when, struct fp_packed *pk)
 {
 	const struct fp_key *k = &p->p_key;
 	uint8_t pb[4];
@@ -405,7 +404,7 @@ decode_pack(const struct fp_pkt *p, struct fp_packed *pk)
 	    (uint64_t)(k->k_ipver & 0x0f) << PK_VER_SHIFT |
 	    (uint64_t)k->k_proto << PK_PROTO_SHIFT |
 	    (uint64_t)k->k_tos << PK_TOS_SHIFT;
-	pk->pk_time = p->p_time;
+	pk->pk_time = when;
 	pk->pk_octets = p->p_octets;
 	pk->pk_tcpflags = p->p_tcpflags;
 }

@@ -272,8 +272,7 @@ flowcache_update(struct flowcache *fc, const struct fp_pkt *pkt,
 {
 	struct fp_packed pk;
 
-	decode_pack(pkt, &pk);
-	pk.pk_time = now;
+	decode_pack(pkt, now, &pk);
 	flowcache_update_batch(fc, &pk, 1);
 }
 

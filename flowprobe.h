@@ -73,14 +73,13 @@ struct fp_key {
 	uint8_t		 k_pad[3];
 };
 
-/* What the decoder extracts from one frame, and when it was seen. */
+/* What the decoder extracts from one frame. */
 struct fp_pkt {
 	struct fp_key	 p_key;
 	uint32_t	 p_octets;	/* IP-layer bytes from the IP header;
 					   the cache wants at least 1 */
 	uint8_t		 p_tcpflags;	/* TCP flags byte, 0 if not TCP */
 	uint8_t		 p_l4trunc;	/* transport header cut by snaplen */
-	uint64_t	 p_time;	/* set by the caller, for batches */
 };
 
 /*
@@ -144,7 +143,7 @@ int		 decode_frame(int, const struct fp_frame *, uint32_t,
 		    struct fp_pkt *);
 size_t		 decode_frames(int, const struct fp_frame *, size_t,
 		    struct fp_packed *, uint64_t *);
-void		 decode_pack(const struct fp_pkt *, struct fp_packed *);
+void		 decode_pack(const struct fp_pkt *, uint64_t, struct fp_packed *);
 void		 decode_unpack(const uint64_t *, struct fp_key *);
 
 /* pcapfile.c */

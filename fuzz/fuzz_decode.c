@@ -143,9 +143,7 @@ differential(const struct fp_frame *fr, int rv, const struct fp_pkt *p)
 	    (rv == DECODE_OK ? 1U : 0U) || results[rv] != 1)
 		__builtin_trap();
 	if (rv == DECODE_OK) {
-		q = *p;
-		q.p_time = fr->fr_time;
-		decode_pack(&q, &packed);
+		decode_pack(p, fr->fr_time, &packed);
 		if (memcmp(fast.pk_key, packed.pk_key,
 		    sizeof(packed.pk_key)) != 0 ||
 		    fast.pk_octets != packed.pk_octets ||

@@ -1621,8 +1621,7 @@ ATF_TC_BODY(fast_path_agrees, tc)
 			n = decode_frames(LINK_ETHERNET, &fe, 1, &c, results);
 			rc = n == 1 ? DECODE_OK : -1;
 			ATF_CHECK(n == 1 && results[DECODE_OK] == 1);
-			a.p_time = 42;
-			decode_pack(&a, &pa);
+			decode_pack(&a, 42, &pa);
 			ATF_CHECK(rc == ra && c.pk_time == 42 &&
 			    memcmp(pa.pk_key, c.pk_key, sizeof(c.pk_key)) == 0 &&
 			    pa.pk_octets == c.pk_octets &&

@@ -812,8 +812,7 @@ ATF_TC_BODY(flush_whole_table, tc)
 		memset(&r, 0, sizeof(r));
 		for (i = 0; i < 40; i++) {
 			mkpkt(&p, round * 100 + 39 - i, 100 + i, TH_ACK);
-			p.p_time = T0 + round * 1000 + i;
-			decode_pack(&p, &pk[i]);
+			decode_pack(&p, T0 + round * 1000 + i, &pk[i]);
 		}
 		flowcache_update_batch(fc, pk, 40);
 		/* Every flow twice over: the second batch finds them all. */
