@@ -111,6 +111,9 @@ static inline int	 cur_be32(struct cursor *, uint32_t *);
 static inline uint16_t be16(const uint8_t *);
 static ALWAYS_INLINE int fast_ipv4(const struct fp_frame *,
 		    struct fp_packed *);
+static ALWAYS_INLINE void fast_put(const struct fp_frame *, const uint8_t *,
+		    const uint8_t *, uint64_t, uint16_t, uint8_t, uint32_t,
+		    struct fp_packed *);
 static ALWAYS_INLINE int fast_decode(const struct fp_frame *,
 		    struct fp_packed *);
 static NOINLINE int general_decode(int, const struct fp_frame *, uint32_t,
@@ -208,7 +211,7 @@ static ALWAYS_INLINE int
 fast_ipv4(const struct fp_frame *fr, struct fp_packed *pk)
 {
 	const uint8_t	*h, *ip, *l4;
-	uint32_t	 caplen, wirelen, len, need, ports;
+	uint32_t	 caplen, wirelen, len, need;
 	uint8_t		 proto;
 
 	h = fr->fr_data;
@@ -231,16 +234,9 @@ fast_ipv4(const struct fp_frame *fr, struct fp_packed *pk)
 	    len > wirelen - ETHER_HDRLEN)
 		return (-1);
 
-	memcpy(&ports, l4, 4);
-	pk->pk_key[4] = ports |
-	    (uint64_t)(fr->fr_vlan & VLAN_VIDMASK) << PK_VLAN_SHIFT |
-	    (uint64_t)4 << PK_VER_SHIFT | (uint64_t)proto << PK_PROTO_SHIFT |
-	    (uint64_t)ip[1] << PK_TOS_SHIFT;
-	memcpy(&pk->pk_key[0], ip + 12, 8);
-	pk->pk_key[1] = pk->pk_key[2] = pk->pk_key[3] = 0;
-	pk->pk_octets = len;
-	pk->pk_tcpflags = proto == PROTO_TCP ? l4[TCP_FLAGSOFF] : 0;
-	pk->pk_time = fr->fr_time;
+	fast_put(fr, ip, l4, (uint64_t)4 << PK_VER_SHIFT |
+	    (uint64_t)ip[1] << PK_TOS_SHIFT, fr->fr_vlan & VLAN_VIDMASK, proto,
+	    len, pk);
 	return (0);
 }
 
@@ -258,9 +254,9 @@ fast_decode(const struct fp_frame *fr, struct fp_packed *pk)
 {
 	const uint8_t	*h, *ip, *l4;
 	uint64_t	 w4;
-	uint32_t	 caplen, wirelen, off, len, need, ports;
+	uint32_t	 caplen, wirelen, off, len, need;
 	uint16_t	 etype, vlan;
-	uint8_t		 proto, flags;
+	uint8_t		 proto;
 
 	/*
 	 * Enough for the fields read before the transport's length is known;
@@ -311,20 +307,33 @@ fast_decode(const struct fp_frame *fr, struct fp_packed *pk)
 	wirelen = fr->fr_wirelen > caplen ? fr->fr_wirelen : caplen;
 	if (caplen < off + need || len < need || len > wirelen - off)
 		return (-1);
-	flags = proto == PROTO_TCP ? l4[TCP_FLAGSOFF] : 0;
+	fast_put(fr, ip, l4, w4, vlan, proto, len, pk);
+	return (0);
+}
+
+/*
+ * What both fast paths write once every check has passed: w4 already
+ * holds the IP version and ToS, and the capture covers the header up to
+ * the TCP flags or the UDP ports.
+ */
+static ALWAYS_INLINE void
+fast_put(const struct fp_frame *fr, const uint8_t *ip, const uint8_t *l4,
+    uint64_t w4, uint16_t vlan, uint8_t proto, uint32_t len,
+    struct fp_packed *pk)
+{
+	uint32_t ports;
 
 	memcpy(&ports, l4, 4);
 	pk->pk_key[4] = w4 | ports | (uint64_t)vlan << PK_VLAN_SHIFT |
 	    (uint64_t)proto << PK_PROTO_SHIFT;
-	if (etype == ET_IPV4) {
+	if (PK_IS_IPV4(w4)) {
 		memcpy(&pk->pk_key[0], ip + 12, 8);
 		pk->pk_key[1] = pk->pk_key[2] = pk->pk_key[3] = 0;
 	} else
 		memcpy(&pk->pk_key[0], ip + 8, 32);
 	pk->pk_octets = len;
-	pk->pk_tcpflags = flags;
+	pk->pk_tcpflags = proto == PROTO_TCP ? l4[TCP_FLAGSOFF] : 0;
 	pk->pk_time = fr->fr_time;
-	return (0);
 }
 
 /* One frame, the reference: every frame takes the general path. */
