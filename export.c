@@ -208,6 +208,7 @@ struct exporter {
 	size_t			 ex_limit;	/* payload a set may fill */
 	size_t			 ex_reclen[2];	/* by template */
 	tmpl_write_fn		*ex_write[2];	/* ... and their writers */
+	size_t			 ex_maxrec;	/* the longer of the two */
 	uint32_t		 ex_v5max;	/* v5 records per datagram */
 	uint8_t			*ex_tmplset;	/* built once, copied as is */
 	size_t			 ex_tmplsetlen;
@@ -410,14 +411,10 @@ tmpl_setwrite(uint8_t *buf, const struct tmpl *tmpls, uint16_t setid)
 static size_t
 ex_min_payload(const struct exporter *ex)
 {
-	size_t rec;
-
 	if (ex->ex_tmpls == NULL)
 		return (V5_HDRLEN + V5_RECLEN);
-	rec = ex->ex_reclen[0] > ex->ex_reclen[1] ? ex->ex_reclen[0] :
-	    ex->ex_reclen[1];
 	return (ex->ex_hdrlen + tmpl_setlen(ex->ex_tmpls) +
-	    ex_pad(ex, SET_HDRLEN + rec));
+	    ex_pad(ex, SET_HDRLEN + ex->ex_maxrec));
 }
 
 struct exporter *
@@ -467,6 +464,8 @@ export_create(const struct export_conf *conf, uint64_t boot_ms,
 		ex->ex_write[0] = ex->ex_tmpls[0].t_write;
 		ex->ex_write[1] = ex->ex_tmpls[1].t_write;
 	}
+	ex->ex_maxrec = ex->ex_reclen[0] > ex->ex_reclen[1] ?
+	    ex->ex_reclen[0] : ex->ex_reclen[1];
 	if (conf->ec_maxpayload < ex_min_payload(ex) ||
 	    conf->ec_maxpayload > MAX_PAYLOAD) {
 		free(ex);
@@ -557,17 +556,12 @@ ex_close_set(struct exporter *ex)
 	ex->ex_settmpl = -1;
 }
 
-/* Would one more record of template t fit, padding included? */
+/* Would a new set with one record of template t fit, padding included? */
 static int
 ex_fits(const struct exporter *ex, int t)
 {
-	size_t end;
-
-	if (ex->ex_settmpl == t)
-		end = ex->ex_len + ex->ex_reclen[t];
-	else
-		end = ex_pad(ex, ex->ex_len) + SET_HDRLEN + ex->ex_reclen[t];
-	return (ex_pad(ex, end) <= ex->ex_conf.ec_maxpayload);
+	return (ex_pad(ex, ex->ex_len) + SET_HDRLEN + ex->ex_reclen[t] <=
+	    ex->ex_limit);
 }
 
 /*
@@ -577,12 +571,11 @@ ex_fits(const struct exporter *ex, int t)
 static void
 ex_open_set(struct exporter *ex, int t, uint64_t now)
 {
-	if (ex->ex_len != 0 && !ex_fits(ex, t))
+	/* In the open set of template t, the record did not fit. */
+	if (ex->ex_len != 0 && (ex->ex_settmpl == t || !ex_fits(ex, t)))
 		ex_send_pending(ex, now);
 	if (ex->ex_len == 0)
 		ex_begin(ex, now, 0);
-	if (ex->ex_settmpl == t)
-		return;
 	ex_close_set(ex);
 	ex->ex_set = ex->ex_len;
 	ex->ex_settmpl = t;
@@ -796,16 +789,14 @@ export_flush(struct exporter *ex, uint64_t now)
 size_t
 export_min_records(const struct exporter *ex)
 {
-	size_t rec, room, overhead;
+	size_t room, overhead;
 
 	if (ex->ex_tmpls == NULL)
 		return (ex->ex_v5max);
-	rec = ex->ex_reclen[0] > ex->ex_reclen[1] ? ex->ex_reclen[0] :
-	    ex->ex_reclen[1];
 	overhead = ex->ex_hdrlen + ex->ex_tmplsetlen +
 	    2 * (SET_HDRLEN + ex->ex_align);
 	room = ex->ex_limit > overhead ? ex->ex_limit - overhead : 0;
-	return (room / rec > 1 ? room / rec : 1);
+	return (room / ex->ex_maxrec > 1 ? room / ex->ex_maxrec : 1);
 }
 
 const struct export_stats *
