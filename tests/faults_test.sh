@@ -56,19 +56,11 @@ stop_all()
 # namespace, storing into NAME.d; NAME.nfcapd.err holds its messages.
 start_nfcapd()
 {
-	local i
-
 	mkdir -p "$1.d"
 	ip netns exec "$NS_RX" nfcapd -w "$PWD/$1.d" -p "$PORT" -b 127.0.0.1 \
 	    -B 8388608 -t 3600 >"$1.nfcapd.out" 2>"$1.nfcapd.err" &
 	echo $! >"$1.nfcapd.pid"
-	i=0
-	while [ $i -lt $BOUND ]; do
-		grep -q '^Startup' "$1.nfcapd.err" 2>/dev/null && return 0
-		running "$1.nfcapd.pid" || break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	nfcapd_started "$1.nfcapd.pid" "$1.nfcapd.err" && return 0
 	cat "$1.nfcapd.err" >&2
 	atf_fail "nfcapd $1 would not start"
 }
@@ -92,23 +84,6 @@ nfcapd_clean()
 		cat "$1.nfcapd.err" >&2
 		atf_fail "nfcapd $1 did not report $2 flows and no error"
 	fi
-}
-
-# start_probe ARGS: flowprobe on the capturing end; returns once its
-# packet socket is bound, so that nothing sent afterwards is missed.
-start_probe()
-{
-	ip netns exec "$NS_RX" "$(flowprobe)" -i "$RX" "$@" \
-	    >probe.out 2>probe.err &
-	echo $! >probe.pid
-	wait_capturing
-}
-
-# fail_probe MESSAGE: fails with flowprobe's messages on stderr.
-fail_probe()
-{
-	cat probe.err >&2
-	atf_fail "$1"
 }
 
 # flows NET COUNT [PACKETS]: COUNT distinct UDP flows of PACKETS (2)

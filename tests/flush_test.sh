@@ -170,7 +170,7 @@ stop_nfcapd()
 # or are RECORDS distinct flows of it.
 check_all()
 {
-	local n dropped
+	local n dropped distinct
 
 	grep -q "flowprobe: $1 records in [0-9]* datagrams, .* 0 send errors" \
 	    probe.err || fail_probe "flowprobe did not send $1 records"
@@ -193,18 +193,11 @@ check_all()
 		expected_flows | LC_ALL=C join -o 1.1,1.2,1.3,1.4 - collected \
 		    >expected
 	fi
-	[ "$(uniq collected | awk 'END { print NR }')" -eq "$1" ] ||
-	    atf_fail "nfdump holds $(uniq collected | awk 'END { print NR }')" \
-	    "distinct flows of $1"
+	distinct=$(uniq collected | awk 'END { print NR }')
+	[ "$distinct" -eq "$1" ] ||
+	    atf_fail "nfdump holds $distinct distinct flows of $1"
 	cmp -s expected collected ||
 	    atf_fail "the flows nfdump holds are not those sent"
-}
-
-# fail_probe MESSAGE: fails with flowprobe's messages on stderr.
-fail_probe()
-{
-	cat probe.err >&2
-	atf_fail "$1"
 }
 
 atf_test_case end_of_file cleanup
@@ -247,12 +240,8 @@ live()
 	start_nfcapd "$NS_RX"
 	ending=forced
 	[ "$1" = idle ] && ending=idle
-	ip netns exec "$NS_RX" "$(flowprobe)" -i "$RX" -m 1048576 -V 9 \
-	    -n "127.0.0.1:$PORT" ${WINDOW:+-w "$WINDOW"} \
-	    $([ "$1" = idle ] && echo -t inactive=1) \
-	    >probe.out 2>probe.err &
-	echo $! >probe.pid
-	wait_capturing
+	start_probe -m 1048576 -V 9 -n "127.0.0.1:$PORT" \
+	    ${WINDOW:+-w "$WINDOW"} $([ "$1" = idle ] && echo -t inactive=1)
 	atf_check -s exit:0 -o ignore -e ignore ip netns exec "$NS_TX" \
 	    tcpreplay -q -i "$TX" --pps="$LIVE_PPS" in.pcap
 	if [ "$1" = idle ]; then

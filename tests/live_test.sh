@@ -91,15 +91,10 @@ stop_nfcapd()
 	    atf_fail "nfcapd: $(cat nfcapd.err)"
 }
 
-# start_probe ARGS: flowprobe on the capturing end, exporting IPFIX to
-# nfcapd; returns once its packet socket is bound (running in
-# /proc/net/packet), so that nothing sent afterwards can be missed.
-start_probe()
+# ipfix_probe ARGS: start_probe exporting IPFIX to nfcapd.
+ipfix_probe()
 {
-	ip netns exec "$NS_RX" "$(flowprobe)" -i "$RX" -V 10 \
-	    -n "127.0.0.1:$PORT" "$@" >probe.out 2>probe.err &
-	echo $! >probe.pid
-	wait_capturing
+	start_probe -V 10 -n "127.0.0.1:$PORT" "$@"
 }
 
 # replay SPEC PPS: a capture of SPEC sent from the other namespace.
@@ -186,7 +181,7 @@ spec_packets()
 known_flows()
 {
 	start_nfcapd
-	start_probe -w 4
+	ipfix_probe -w 4
 	replay "$KNOWN" 200
 	wait_exit probe.pid 100
 	atf_check -o inline:"0\n" cat probe.pid.status
@@ -254,7 +249,7 @@ quiet_link_body()
 
 	net_up
 	start_nfcapd
-	start_probe -t inactive=2 -w 60
+	ipfix_probe -t inactive=2 -w 60
 	replay 'udp 10.0.0.3 10.0.0.4 5353 53 1 100 0 10' 10
 	sent=$(now)
 	sleep "$(echo "$sent" | awk -v t="$(now)" '{ print $1 + 4 - t }')"
@@ -283,7 +278,7 @@ window_body()
 	net_up
 	start_nfcapd
 	t0=$(now)
-	start_probe -w 3
+	ipfix_probe -w 3
 	replay "$KNOWN" 200
 	wait_exit probe.pid 100
 	t1=$(now)
@@ -312,7 +307,7 @@ count_body()
 {
 	net_up
 	start_nfcapd
-	start_probe -c 10 -w 60
+	ipfix_probe -c 10 -w 60
 	replay 'udp 10.0.0.3 10.0.0.4 5353 53 30 100 0 10' 50
 	wait_exit probe.pid 100
 	atf_check -o inline:"0\n" cat probe.pid.status
@@ -329,7 +324,7 @@ count_cleanup()
 signal_ends()
 {
 	start_nfcapd
-	start_probe -w 60
+	ipfix_probe -w 60
 	replay "$KNOWN" 200
 	sleep 1
 	kill -"$1" "$(cat probe.pid)"
@@ -393,7 +388,7 @@ sigusr1_body()
 
 	net_up
 	start_nfcapd
-	start_probe -w 60
+	ipfix_probe -w 60
 	replay "$KNOWN" 200
 	sleep 0.5
 	kill -USR1 "$(cat probe.pid)"
@@ -444,7 +439,7 @@ filter_body()
 EOF
 	fi
 	start_nfcapd
-	start_probe -F "$PWD/udp.bpf" -w 60
+	ipfix_probe -F "$PWD/udp.bpf" -w 60
 	replay "$MIXED" 200
 	sleep 1
 	stop_pidfile probe.pid
@@ -469,7 +464,7 @@ departure_body()
 {
 	net_up
 	start_nfcapd
-	start_probe -w 60
+	ipfix_probe -w 60
 	replay "$KNOWN" 200
 	sleep 1
 	ip -n "$NS_TX" link del "$TX" || atf_fail "cannot delete $TX"
@@ -501,7 +496,7 @@ ifindex_body()
 	want=$(ip -n "$NS_RX" -o link show "$RX" | awk -F: '{ print $1 }')
 	[ -n "$want" ] || atf_fail "no ifindex for $RX"
 	start_nfcapd
-	start_probe -w 3
+	ipfix_probe -w 3
 	replay 'udp 10.0.0.3 10.0.0.4 5353 53 2 100 0 10' 50
 	wait_exit probe.pid 100
 	stop_nfcapd
