@@ -70,6 +70,8 @@
  */
 #define PACE_BURST_MS		2
 #define PACE_MINBURST		8
+/* One datagram in tokens, which count millionths of a datagram. */
+#define PACE_UNIT		1000000
 
 struct decode_stats {
 	uint64_t	 ds_read;
@@ -89,7 +91,8 @@ struct probe {
 	int			 pr_linktype;
 	uint64_t		 pr_now;	/* never runs backwards */
 	uint64_t		 pr_maxpackets;	/* -c; 0: no limit */
-	int			 pr_paced;	/* may wait to send: see pace */
+	int			 pr_paced;	/* may wait to send: see
+						   send_datagram() */
 	uint64_t		 pr_rate;	/* datagrams/s; 0: unpaced */
 	int64_t			 pr_tokens;	/* millionths of a datagram;
 						   below 0: sent ahead */
@@ -327,14 +330,14 @@ send_datagram(const uint8_t *buf, size_t len, void *arg)
 
 	if (pr->pr_rate != 0) {
 		pace_refill(pr);
-		while (pr->pr_paced && pr->pr_tokens < 1000000) {
-			wait_us = (uint64_t)(1000000 - pr->pr_tokens) /
+		while (pr->pr_paced && pr->pr_tokens < PACE_UNIT) {
+			wait_us = (uint64_t)(PACE_UNIT - pr->pr_tokens) /
 			    pr->pr_rate + 1;
 			(void)poll(NULL, 0, (int)((wait_us + 999) / 1000));
 			pace_refill(pr);
 		}
 		/* Capturing, a datagram past the budget is owed. */
-		pr->pr_tokens -= 1000000;
+		pr->pr_tokens -= PACE_UNIT;
 	}
 	return (collector_send(buf, len, &pr->pr_cs));
 }
@@ -400,8 +403,8 @@ expire_due(struct probe *pr)
 		return (0);
 	}
 	pace_refill(pr);
-	budget = pr->pr_tokens < 1000000 ? 0 :
-	    (size_t)(pr->pr_tokens / 1000000) * export_min_records(pr->pr_ex);
+	budget = pr->pr_tokens < PACE_UNIT ? 0 :
+	    (size_t)(pr->pr_tokens / PACE_UNIT) * export_min_records(pr->pr_ex);
 	return (flowcache_expire_some(pr->pr_fc, pr->pr_now, budget) == budget);
 }
 
@@ -665,11 +668,14 @@ main(int argc, char *argv[])
 	pr.pr_ifindex = o.o_ifindex;
 	pr.pr_maxpackets = o.o_maxpackets;
 	pr.pr_rate = o.o_rate;
-	pr.pr_tokens_max = (int64_t)o.o_rate * PACE_BURST_MS * 1000;
-	if (pr.pr_tokens_max < PACE_MINBURST * 1000000)
-		pr.pr_tokens_max = PACE_MINBURST * 1000000;
 	if (o.o_burst != 0)
-		pr.pr_tokens_max = (int64_t)o.o_burst * 1000000;
+		pr.pr_tokens_max = (int64_t)o.o_burst * PACE_UNIT;
+	else {
+		pr.pr_tokens_max = (int64_t)o.o_rate * PACE_BURST_MS *
+		    (PACE_UNIT / 1000);
+		if (pr.pr_tokens_max < PACE_MINBURST * PACE_UNIT)
+			pr.pr_tokens_max = PACE_MINBURST * PACE_UNIT;
+	}
 	if (o.o_rate != 0)
 		pr.pr_refill_us = (uint64_t)pr.pr_tokens_max / o.o_rate + 1;
 	pr.pr_tokens = pr.pr_tokens_max;

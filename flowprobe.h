@@ -254,7 +254,8 @@ struct options {
 	uint64_t	 o_maxpackets;	/* -c; 0: no limit */
 	uint32_t	 o_window;	/* -w seconds; 0: none */
 	uint32_t	 o_rate;	/* -R datagrams/s; 0: unpaced */
-	uint32_t	 o_burst;	/* -R :datagrams at once; 0: 2 ms */
+	uint32_t	 o_burst;	/* -R :datagrams at once; 0: 2 ms
+					   worth, at least 8 */
 	const char	*o_user;	/* -u */
 	int		 o_daemon;
 	int		 o_quiet;

@@ -310,7 +310,8 @@ static const long sb_allowed[] = {
 	SYS_munmap,		/* free(3), the capture ring at the end */
 	SYS_mremap,		/* realloc(3) of a large block */
 	SYS_madvise,		/* free(3) returning pages */
-	SYS_clock_gettime,	/* the wall clock, where the vDSO cannot */
+	SYS_clock_gettime,	/* wall and pacing clocks, where the vDSO
+				   cannot */
 	SYS_gettimeofday,	/* ... */
 	SYS_getpid,		/* syslog(3) with LOG_PID; raise(3) */
 	SYS_getuid,		/* who we are: read-only, and what the */
