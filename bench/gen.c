@@ -98,7 +98,6 @@ struct slot {
 	uint64_t	 sl_first;	/* microseconds */
 	uint64_t	 sl_last;
 	uint32_t	 sl_conn;	/* connections begun before this one */
-	uint32_t	 sl_open;	/* this one has sent its SYN */
 };
 
 static const uint16_t tcp_ports[] = { 443, 443, 443, 80, 80, 22, 25, 993 };
@@ -506,10 +505,9 @@ main(int argc, char *argv[])
 		flags = 0;
 		ended = 0;
 		if (!pr.pr_udp) {
-			if (sl->sl_open == 0) {
-				flags = 0x02;	/* SYN */
-				sl->sl_open = 1;
-			} else if (endlen != 0 &&
+			if (sl->sl_packets == 0)
+				flags = 0x02;	/* SYN, opening it */
+			else if (endlen != 0 &&
 			    (r = rng()) % endlen == 0) {
 				/* One ending in five is a reset. */
 				flags = (r >> 32) % 5 == 0 ? 0x04 : 0x11;
@@ -534,7 +532,6 @@ main(int argc, char *argv[])
 				truth_write(&pr, s, sl);
 			sl->sl_packets = sl->sl_bytes = 0;
 			sl->sl_conn++;
-			sl->sl_open = 0;
 		}
 		t_us += step;
 		if ((frac += rem) >= packets) {

@@ -165,11 +165,12 @@ net_up()
 	    exit 1
 }
 
-# The replayed file: bench/gen writes header-only records (64 bytes of
-# a longer frame) and tcpreplay sends only what a record holds, so
+# The replayed file: bench/gen writes header-only records (42-78 bytes
+# of a longer frame) and tcpreplay sends only what a record holds, so
 # tcprewrite pads each to its wire length, up to 1514 bytes.  Without
-# tcprewrite the 64-byte frames go as they are: the same packets and
-# flows, less copying.  Sets filepkts, loops and truth (flows in it).
+# tcprewrite the short frames go as they are: the same packets and
+# flows, less copying.  Sets filepkts, loops and truth (the records
+# flowprobe makes of the file).
 make_file()
 {
 	local per
@@ -190,7 +191,7 @@ make_file()
 		frames="padded to wire length"
 		rm -f "$dir/gen.pcap"
 	else
-		frames="64 bytes, as bench/gen writes them (no tcprewrite)"
+		frames="headers only, as bench/gen writes them (no tcprewrite)"
 		mv "$dir/gen.pcap" "$dir/live.pcap"
 	fi
 }

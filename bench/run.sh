@@ -68,8 +68,9 @@ mix()
 }
 
 # Starts nfcapd on a fresh directory, $dir/c.  Its socket buffer is as
-# large as the system allows (-B: 4 MB, doubled by Linux, some 3,600
-# datagrams), which is what RATE below is chosen for.
+# large as the system allows (-B asks for 256 MB; Linux clamps that to
+# rmem_max, 4 MB here, and doubles it: 8 MB, some 3,600 datagrams),
+# which is what RATE below is chosen for.
 collect_start()
 {
 	rm -rf "$dir/c"
