@@ -59,6 +59,7 @@ static void	 udp4_body(struct frame *);
 static void	 udp6_body(struct frame *);
 static void	 tcp4_body(struct frame *);
 static void	 tcp6_body(struct frame *);
+static uint8_t	*mkframe(const struct frame *, size_t, struct fp_frame *);
 static int	 dec_cap(const struct frame *, size_t, struct fp_pkt *);
 static int	 dec(const struct frame *, struct fp_pkt *);
 static int	 is_v4(const struct fp_pkt *);
@@ -245,20 +246,42 @@ tcp6_body(struct frame *f)
 	fix6(f, o);
 }
 
+/*
+ * The first caplen bytes of f as a captured frame at time 1, in a buffer
+ * of exactly that size, so that ASan sees any read past it; the caller
+ * frees what this returns.
+ */
+static uint8_t *
+mkframe(const struct frame *f, size_t caplen, struct fp_frame *fr)
+{
+	uint8_t *buf;
+
+	buf = malloc(caplen);
+	ATF_REQUIRE(caplen == 0 || buf != NULL);
+	if (caplen > 0)
+		memcpy(buf, f->b, caplen);
+	memset(fr, 0, sizeof(*fr));
+	fr->fr_data = buf;
+	fr->fr_caplen = (uint32_t)caplen;
+	fr->fr_wirelen = f->wirelen != 0 ? f->wirelen : (uint32_t)f->len;
+	fr->fr_time = 1;
+	fr->fr_vlan = f->vlan;
+	return (buf);
+}
+
 static int
 dec_cap(const struct frame *f, size_t caplen, struct fp_pkt *p)
 {
 	struct fp_frame	 fr;
+	uint8_t		*buf;
+	int		 r;
 
-	memset(&fr, 0, sizeof(fr));
-	fr.fr_data = f->b;
-	fr.fr_caplen = (uint32_t)caplen;
-	fr.fr_wirelen = f->wirelen != 0 ? f->wirelen : (uint32_t)f->len;
-	fr.fr_time = 1;
-	fr.fr_vlan = f->vlan;
+	buf = mkframe(f, caplen, &fr);
 	/* Garbage first: the decoder must clear all of it. */
 	memset(p, 0xa5, sizeof(*p));
-	return (decode_frame(f->link, &fr, IFINDEX, p));
+	r = decode_frame(f->link, &fr, IFINDEX, p);
+	free(buf);
+	return (r);
 }
 
 static int
@@ -1511,16 +1534,7 @@ ATF_TC_BODY(every_caplen, tc)
 		builders[i].fn(&f);
 		want = dec(&f, &full);
 		for (k = 0; k <= f.len; k++) {
-			buf = malloc(k);
-			ATF_REQUIRE(k == 0 || buf != NULL);
-			if (k > 0)
-				memcpy(buf, f.b, k);
-			memset(&fr, 0, sizeof(fr));
-			fr.fr_data = buf;
-			fr.fr_caplen = (uint32_t)k;
-			fr.fr_wirelen = f.wirelen != 0 ? f.wirelen :
-			    (uint32_t)f.len;
-			fr.fr_vlan = f.vlan;
+			buf = mkframe(&f, k, &fr);
 			memset(&p, 0x5a, sizeof(p));
 			r = decode_frame(f.link, &fr, IFINDEX, &p);
 			free(buf);
@@ -1575,10 +1589,11 @@ ATF_TC_BODY(fast_path_agrees, tc)
 	struct fp_frame	 fe, fs;
 	uint64_t	 results[DECODE_UNSUPPORTED + 1];
 	uint8_t		 sll[FRAME_MAX + 2];
-	size_t		 i, k, n, fast;
-	int		 ra, rb, rc;
+	uint8_t		*buf;
+	size_t		 i, k, n, decoded;
+	int		 ra, rb;
 
-	fast = 0;
+	decoded = 0;
 	for (i = 0; i < sizeof(builders) / sizeof(builders[0]); i++) {
 		builders[i].fn(&f);
 		if (f.link != LINK_ETHERNET || f.len < 14)
@@ -1587,12 +1602,7 @@ ATF_TC_BODY(fast_path_agrees, tc)
 		memset(sll, 0, 16);
 		memcpy(sll + 14, f.b + 12, f.len - 12);
 		for (k = 14; k <= f.len; k++) {
-			memset(&fe, 0, sizeof(fe));
-			fe.fr_data = f.b;
-			fe.fr_caplen = (uint32_t)k;
-			fe.fr_wirelen = f.wirelen != 0 ? f.wirelen :
-			    (uint32_t)f.len;
-			fe.fr_vlan = f.vlan;
+			buf = mkframe(&f, k, &fe);
 			fe.fr_time = 42;
 			fs = fe;
 			fs.fr_data = sll;
@@ -1604,9 +1614,11 @@ ATF_TC_BODY(fast_path_agrees, tc)
 			rb = decode_frame(LINK_LINUX_SLL, &fs, IFINDEX, &b);
 			ATF_CHECK_MSG(ra == rb, "%s caplen %zu: %d != %d",
 			    builders[i].name, k, ra, rb);
-			if (ra != DECODE_OK || rb != DECODE_OK)
+			if (ra != DECODE_OK || rb != DECODE_OK) {
+				free(buf);
 				continue;
-			fast++;
+			}
+			decoded++;
 			ATF_CHECK_MSG(memcmp(&a.p_key, &b.p_key,
 			    sizeof(a.p_key)) == 0 &&
 			    a.p_octets == b.p_octets &&
@@ -1619,10 +1631,10 @@ ATF_TC_BODY(fast_path_agrees, tc)
 			memset(results, 0, sizeof(results));
 			memset(&c, 0x3c, sizeof(c));
 			n = decode_frames(LINK_ETHERNET, &fe, 1, &c, results);
-			rc = n == 1 ? DECODE_OK : -1;
+			free(buf);
 			ATF_CHECK(n == 1 && results[DECODE_OK] == 1);
 			decode_pack(&a, 42, &pa);
-			ATF_CHECK(rc == ra && c.pk_time == 42 &&
+			ATF_CHECK(c.pk_time == 42 &&
 			    memcmp(pa.pk_key, c.pk_key, sizeof(c.pk_key)) == 0 &&
 			    pa.pk_octets == c.pk_octets &&
 			    pa.pk_tcpflags == c.pk_tcpflags);
@@ -1633,7 +1645,7 @@ ATF_TC_BODY(fast_path_agrees, tc)
 		}
 	}
 	/* The builders include plain TCP and UDP over IPv4 and IPv6. */
-	ATF_CHECK(fast > 0);
+	ATF_CHECK(decoded > 0);
 }
 
 ATF_TP_ADD_TCS(tp)

@@ -905,7 +905,7 @@ ATF_TC_BODY(large_table_order, tc)
 	flowcache_update(fc, &p, T0 + 9001);
 	mkpkt(&p, 1, 40, TH_ACK);
 	flowcache_update(fc, &p, T0 + 9002);
-	/* All but flow 1 are due; flow 2, updated before it, last. */
+	/* All but flow 1 are due, flow 2 too: it was updated before it. */
 	flowcache_expire(fc, T0 + INACTIVE + 9001);
 	ATF_CHECK_EQ(r.r_total, 65999);
 	ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 1);
@@ -1006,6 +1006,16 @@ m_due(const struct mflow *m, uint64_t now)
 	return (best);
 }
 
+/* Every flow due by now, earliest first. */
+static void
+m_expire(struct mflow *m, uint64_t now, struct mlog *l)
+{
+	int best;
+
+	while ((best = m_due(m, now)) != -1)
+		m_end(m, (uint32_t)best, m_reason(&m[best]), l);
+}
+
 static void
 m_update(struct mflow *m, uint32_t id, uint64_t now, uint8_t flags,
     uint32_t maxflows, struct mlog *l)
@@ -1051,7 +1061,6 @@ model_run(uint32_t maxflows)
 	uint64_t t, x;
 	uint32_t id, step;
 	uint8_t flags;
-	int best;
 	size_t i;
 
 	memset(&got, 0, sizeof(got));
@@ -1081,15 +1090,12 @@ model_run(uint32_t maxflows)
 		m_update(m, id, t, flags, maxflows, &want);
 		if ((x >> 4 & 31) == 0) {
 			flowcache_expire(fc, t);
-			while ((best = m_due(m, t)) != -1)
-				m_end(m, (uint32_t)best, m_reason(&m[best]),
-				    &want);
+			m_expire(m, t, &want);
 		}
 	}
 	t += 10 * MODEL_INACTIVE;
 	flowcache_expire(fc, t);
-	while ((best = m_due(m, t)) != -1)
-		m_end(m, (uint32_t)best, m_reason(&m[best]), &want);
+	m_expire(m, t, &want);
 	ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 0);
 	flowcache_destroy(fc);
 
