@@ -98,7 +98,8 @@ struct fp_pkt {
 #define PK_VER_SHIFT	44
 #define PK_PROTO_SHIFT	48
 #define PK_TOS_SHIFT	56
-#define PK_IS_IPV4(w4)	(((w4) >> PK_VER_SHIFT & 0x0f) == 4)
+/* The version is 4 or 6: one bit tells them apart (4 is 0100, 6 0110). */
+#define PK_IS_IPV4(w4)	(((w4) >> (PK_VER_SHIFT + 1) & 1) == 0)
 
 struct fp_packed {
 	uint64_t	 pk_key[PK_WORDS];
