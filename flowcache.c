@@ -77,12 +77,13 @@
 #define FCL_MAX		3
 
 /*
- * Packets and TCP flags share a word: packets in the low 56 bits, the
- * OR of the flags in the top 8.  One update adds 1, so reaching 2^56
- * packets in a single flow would take years of CPU time.
+ * Packets and TCP flags share a word: the OR of the flags in the low 8
+ * bits, where one OR adds a packet's and one test reads FIN and RST,
+ * and packets above.  Reaching 2^56 packets in a single flow would take
+ * years of CPU time.
  */
-#define PF_SHIFT	56
-#define PF_PACKETS	((UINT64_C(1) << PF_SHIFT) - 1)
+#define PF_SHIFT	8
+#define PF_ONE		(UINT64_C(1) << PF_SHIFT)	/* one packet */
 
 /*
  * The cache keys on the words the decoder packed (struct fp_packed): an
@@ -119,7 +120,7 @@ struct fc_entry {
 	struct fc_key	 e_key;
 	uint64_t	 e_first;
 	uint64_t	 e_octets;
-	uint64_t	 e_pf;		/* packets | tcpflags << PF_SHIFT */
+	uint64_t	 e_pf;		/* packets << PF_SHIFT | tcpflags */
 	uint32_t	 e_lastoff;	/* last - first, always < fc_active */
 	uint32_t	 e_hnext;	/* hash chain, or free list */
 };
@@ -348,15 +349,15 @@ flowcache_update_batch(struct flowcache *restrict fc,
 }
 
 /*
- * The common case inline: a packet of a held flow that is not due and
- * has seen no FIN or RST.  Everything else (a new flow, one whose timers
- * ran out, one ending, whose next SYN may be a new connection on the
- * same ports, an octet count about to pass what the record carries)
- * takes fc_update_slow().  The packet count needs no test of its own:
- * every packet carries at least one octet (the decoder's an IP header),
- * so packets never outnumber octets.  In order, the flow goes to the
- * tail of its list unless it is there; else only out of the ordered
- * part.
+ * The common case inline: a packet without FIN or RST of a held flow
+ * that is not due and has seen neither.  Everything else (a new flow,
+ * one whose timers ran out, one ending, whose next SYN may be a new
+ * connection on the same ports, the packet that makes it end, an octet
+ * count about to pass what the record carries) takes fc_update_slow().
+ * The packet count needs no test of its own: every packet carries at
+ * least one octet (the decoder's an IP header), so packets never
+ * outnumber octets.  In order, the flow goes to the tail of its list
+ * unless it is there; else only out of the ordered part.
  */
 static FC_INLINE void
 fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
@@ -377,7 +378,8 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	lastoff = e->e_lastoff;
 	/* now >= last >= first: the clock never runs backwards. */
 	age = now - first;
-	if (fc_lru_list(pf) == FCL_ENDING || age >= fc->fc_active ||
+	if (fc_lru_list(pf | pk->pk_tcpflags) == FCL_ENDING ||
+	    age >= fc->fc_active ||
 	    age - lastoff >= fc->fc_inactive ||
 	    e->e_octets + pk->pk_octets > fc->fc_maxcount) {
 		fc->fc_now = now;
@@ -385,13 +387,11 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 		return;
 	}
 	e->e_lastoff = (uint32_t)age;
-	e->e_pf = (pf + 1) | (uint64_t)pk->pk_tcpflags << PF_SHIFT;
+	e->e_pf = (pf + PF_ONE) | pk->pk_tcpflags;
 	e->e_octets += pk->pk_octets;
-	/* The first FIN or RST takes it to the ending list. */
-	if (first + lastoff < fc->fc_epoch ||
-	    (pk->pk_tcpflags & (TH_FIN | TH_RST)) != 0 || (inorder &&
+	if (first + lastoff < fc->fc_epoch || (inorder &&
 	    fc->fc_link[LINK_LRU][fc_sentinel(fc, FCL_IDLE)].k_prev != idx))
-		fc_relist(fc, idx, FCL_IDLE, fc_lru_list(e->e_pf), now);
+		fc_relist(fc, idx, FCL_IDLE, FCL_IDLE, now);
 }
 
 /*
@@ -428,7 +428,7 @@ fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
 		 * long flow does at the active timeout.
 		 */
 		if (!end && (e->e_octets + pk->pk_octets > fc->fc_maxcount ||
-		    (e->e_pf & PF_PACKETS) >= fc->fc_maxcount)) {
+		    e->e_pf >> PF_SHIFT >= fc->fc_maxcount)) {
 			reason = FLOW_END_ACTIVE;
 			end = 1;
 		}
@@ -438,7 +438,7 @@ fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
 			/* Not due after all: the fast path's test is wider. */
 			from = fc_lru_list(e->e_pf);
 			e->e_lastoff = (uint32_t)(now - e->e_first);
-			e->e_pf = (e->e_pf + 1) | (uint64_t)flags << PF_SHIFT;
+			e->e_pf = (e->e_pf + PF_ONE) | flags;
 			e->e_octets += pk->pk_octets;
 			fc_relist(fc, idx, from, fc_lru_list(e->e_pf), now);
 			return;
@@ -446,7 +446,7 @@ fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
 	}
 	idx = fc_new(fc, pk->pk_key, b, now);
 	e = &fc->fc_pool[idx];
-	e->e_pf = 1 | (uint64_t)flags << PF_SHIFT;
+	e->e_pf = PF_ONE | flags;
 	e->e_octets = pk->pk_octets;
 	fc_lru_place(fc, fc_lru_list(e->e_pf), idx, now);
 }
@@ -824,7 +824,7 @@ fc_last(const struct fc_entry *e)
 static inline int
 fc_lru_list(uint64_t pf)
 {
-	if ((pf >> PF_SHIFT & (TH_FIN | TH_RST)) != 0)
+	if ((pf & (TH_FIN | TH_RST)) != 0)
 		return (FCL_ENDING);
 	return (FCL_IDLE);
 }
@@ -974,11 +974,11 @@ fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 
 	decode_unpack(e->e_key.k_w, &f.f_key);
 	f.f_key.k_ifindex = fc->fc_ifindex;
-	f.f_packets = e->e_pf & PF_PACKETS;
+	f.f_packets = e->e_pf >> PF_SHIFT;
 	f.f_octets = e->e_octets;
 	f.f_first = e->e_first;
 	f.f_last = fc_last(e);
-	f.f_tcpflags = (uint8_t)(e->e_pf >> PF_SHIFT);
+	f.f_tcpflags = (uint8_t)e->e_pf;
 	fc->fc_stats.fs_ended[reason]++;
 	fc->fc_emit(&f, reason, fc->fc_arg);
 }
