@@ -163,8 +163,8 @@ struct flowcache {
 static uint64_t	 fc_splitmix(uint64_t *, uint64_t);
 static inline uint32_t fc_bucket_of(const struct flowcache *,
 		    const uint64_t *);
-static inline uint32_t fc_lookup(const struct flowcache *, uint32_t,
-		    const uint64_t *);
+static inline struct fc_entry *fc_lookup(const struct flowcache *,
+		    uint32_t, const uint64_t *);
 static FC_INLINE void fc_update(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint64_t, int);
 static void	 fc_update_slow(struct flowcache *,
@@ -301,6 +301,7 @@ flowcache_update_batch(struct flowcache *restrict fc,
     const struct fp_packed *pkts, size_t n)
 {
 	const struct fc_link *lru = fc->fc_link[LINK_LRU];
+	const struct fp_packed *end;
 	uint32_t b[FC_BATCH], idx[FC_BATCH], j;
 	uint64_t now;
 	size_t i, m;
@@ -310,11 +311,11 @@ flowcache_update_batch(struct flowcache *restrict fc,
 	now = fc->fc_now;
 	if (fc->fc_stats.fs_active < FC_PREFETCH_MIN) {
 		fc->fc_unsorted = 1;
-		for (i = 0; i < n; i++) {
-			if (pkts[i].pk_time > now)
-				now = pkts[i].pk_time;
-			fc_update(fc, &pkts[i],
-			    fc_bucket_of(fc, pkts[i].pk_key), now, 0);
+		for (end = pkts + n; pkts < end; pkts++) {
+			if (pkts->pk_time > now)
+				now = pkts->pk_time;
+			fc_update(fc, pkts, fc_bucket_of(fc, pkts->pk_key),
+			    now, 0);
 		}
 		fc->fc_now = now;
 		return;
@@ -365,14 +366,13 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 {
 	struct fc_entry *e;
 	uint64_t age, first, pf;
-	uint32_t idx, lastoff;
+	uint32_t lastoff;
 
-	if ((idx = fc_lookup(fc, b, pk->pk_key)) == FC_NIL) {
+	if ((e = fc_lookup(fc, b, pk->pk_key)) == NULL) {
 		fc->fc_now = now;
-		fc_update_slow(fc, pk, b, idx);
+		fc_update_slow(fc, pk, b, FC_NIL);
 		return;
 	}
-	e = &fc->fc_pool[idx];
 	pf = e->e_pf;
 	first = e->e_first;
 	lastoff = e->e_lastoff;
@@ -383,15 +383,17 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	    age - lastoff >= fc->fc_inactive ||
 	    e->e_octets + pk->pk_octets > fc->fc_maxcount) {
 		fc->fc_now = now;
-		fc_update_slow(fc, pk, b, idx);
+		fc_update_slow(fc, pk, b, (uint32_t)(e - fc->fc_pool));
 		return;
 	}
 	e->e_lastoff = (uint32_t)age;
 	e->e_pf = (pf + PF_ONE) | pk->pk_tcpflags;
 	e->e_octets += pk->pk_octets;
 	if (first + lastoff < fc->fc_epoch || (inorder &&
-	    fc->fc_link[LINK_LRU][fc_sentinel(fc, FCL_IDLE)].k_prev != idx))
-		fc_relist(fc, idx, FCL_IDLE, FCL_IDLE, now);
+	    &fc->fc_pool[fc->fc_link[LINK_LRU][fc_sentinel(fc,
+	    FCL_IDLE)].k_prev] != e))
+		fc_relist(fc, (uint32_t)(e - fc->fc_pool), FCL_IDLE,
+		    FCL_IDLE, now);
 }
 
 /*
@@ -596,10 +598,10 @@ fc_bucket_of(const struct flowcache *fc, const uint64_t *w)
  * Word 4 holds the IP version, and an IPv4 key's words 1-3 are zero in
  * the packet and in every entry that matches its word 4.
  */
-static inline uint32_t
+static inline struct fc_entry *
 fc_lookup(const struct flowcache *fc, uint32_t b, const uint64_t *w)
 {
-	const struct fc_entry *e;
+	struct fc_entry *e;
 	const uint64_t *k;
 	uint32_t idx;
 
@@ -608,18 +610,18 @@ fc_lookup(const struct flowcache *fc, uint32_t b, const uint64_t *w)
 			e = &fc->fc_pool[idx];
 			if (((e->e_key.k_w[0] ^ w[0]) |
 			    (e->e_key.k_w[4] ^ w[4])) == 0)
-				return (idx);
+				return (e);
 		}
-		return (FC_NIL);
+		return (NULL);
 	}
 	for (idx = fc->fc_bucket[b]; idx != FC_NIL; idx = e->e_hnext) {
 		e = &fc->fc_pool[idx];
 		k = e->e_key.k_w;
 		if (((k[0] ^ w[0]) | (k[1] ^ w[1]) | (k[2] ^ w[2]) |
 		    (k[3] ^ w[3]) | (k[4] ^ w[4])) == 0)
-			return (idx);
+			return (e);
 	}
-	return (FC_NIL);
+	return (NULL);
 }
 
 /* Every list empty: each sentinel its own neighbour. */
