@@ -326,10 +326,9 @@ fast_put(const struct fp_frame *fr, const uint8_t *ip, const uint8_t *l4,
 	memcpy(&ports, l4, 4);
 	pk->pk_key[4] = w4 | ports | (uint64_t)vlan << PK_VLAN_SHIFT |
 	    (uint64_t)proto << PK_PROTO_SHIFT;
-	if (PK_IS_IPV4(w4)) {
+	if (PK_IS_IPV4(w4))
 		memcpy(&pk->pk_key[0], ip + 12, 8);
-		pk->pk_key[1] = pk->pk_key[2] = pk->pk_key[3] = 0;
-	} else
+	else
 		memcpy(&pk->pk_key[0], ip + 8, 32);
 	pk->pk_octets = len;
 	pk->pk_tcpflags = proto == PROTO_TCP ? l4[TCP_FLAGSOFF] : 0;

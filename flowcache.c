@@ -595,8 +595,8 @@ fc_bucket_of(const struct flowcache *fc, const uint64_t *w)
 #endif
 
 /*
- * Word 4 holds the IP version, and an IPv4 key's words 1-3 are zero in
- * the packet and in every entry that matches its word 4.
+ * Word 4 holds the IP version: an IPv4 key is words 0 and 4 alone.  An
+ * entry's words 1-3 are zero then (fc_new()), a packet's unread.
  */
 static inline struct fc_entry *
 fc_lookup(const struct flowcache *fc, uint32_t b, const uint64_t *w)
@@ -1027,6 +1027,8 @@ fc_new(struct flowcache *fc, const uint64_t *key, uint32_t b,
 		fc->fc_epoch = now;
 	e = &fc->fc_pool[idx];
 	memcpy(e->e_key.k_w, key, sizeof(e->e_key.k_w));
+	if (PK_IS_IPV4(key[4]))
+		e->e_key.k_w[1] = e->e_key.k_w[2] = e->e_key.k_w[3] = 0;
 	e->e_first = now;
 	e->e_lastoff = 0;
 	e->e_hnext = fc->fc_bucket[b];
