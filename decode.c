@@ -25,6 +25,8 @@
  * bounds-checked cursor.  Nothing is overlaid on the packet.
  */
 
+#include <arpa/inet.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -109,13 +111,10 @@ static inline int	 cur_be16(struct cursor *, uint16_t *);
 static inline int	 cur_be32(struct cursor *, uint32_t *);
 
 static inline uint16_t be16(const uint8_t *);
-static ALWAYS_INLINE int fast_ipv4(const struct fp_frame *,
-		    struct fp_packed *);
-static ALWAYS_INLINE void fast_put(const struct fp_frame *, const uint8_t *,
-		    const uint8_t *, uint64_t, uint16_t, uint8_t, uint32_t,
-		    struct fp_packed *);
 static ALWAYS_INLINE int fast_decode(const struct fp_frame *,
 		    struct fp_packed *);
+static ALWAYS_INLINE int fast_ip(const struct fp_frame *, int, uint32_t,
+		    uint16_t, struct fp_packed *);
 static NOINLINE int general_decode(int, const struct fp_frame *, uint32_t,
 		    struct fp_pkt *);
 static NOINLINE size_t slow_decode(int, const struct fp_frame *,
@@ -203,90 +202,73 @@ be16(const uint8_t *b)
 }
 
 /*
- * The commonest frame of all, untagged Ethernet, IPv4 without options,
- * TCP or UDP, with every offset a constant.  -1 sends the frame on to
- * fast_decode(), which takes it the same way.
- */
-static ALWAYS_INLINE int
-fast_ipv4(const struct fp_frame *fr, struct fp_packed *pk)
-{
-	const uint8_t	*h, *ip, *l4;
-	uint32_t	 caplen, wirelen, len, need;
-	uint8_t		 proto;
-
-	h = fr->fr_data;
-	caplen = fr->fr_caplen;
-	if (caplen < FAST_MINCAP || be16(h + 12) != ET_IPV4)
-		return (-1);
-	ip = h + ETHER_HDRLEN;
-	l4 = ip + IPV4_HDRLEN;
-	if (ip[0] != 0x45 || (be16(ip + 6) & 0x1fff) != 0)
-		return (-1);
-	if ((proto = ip[9]) == PROTO_TCP)
-		need = IPV4_HDRLEN + TCP_FLAGSOFF + 1;
-	else if (proto == PROTO_UDP)
-		need = IPV4_HDRLEN + 4;
-	else
-		return (-1);
-	len = be16(ip + 2);
-	wirelen = fr->fr_wirelen > caplen ? fr->fr_wirelen : caplen;
-	if (caplen < ETHER_HDRLEN + need || len < need ||
-	    len > wirelen - ETHER_HDRLEN)
-		return (-1);
-
-	fast_put(fr, ip, l4, (uint64_t)4 << PK_VER_SHIFT |
-	    (uint64_t)ip[1] << PK_TOS_SHIFT, fr->fr_vlan & VLAN_VIDMASK, proto,
-	    len, pk);
-	return (0);
-}
-
-/*
  * Nearly every frame a mirror port carries is Ethernet, with at most one
  * 802.1Q tag, then IPv4 without options or IPv6 without extension
  * headers, then TCP or UDP captured as far as the ports and TCP flags.
- * Those take this straight path: a few length checks up front, then
- * plain offsets, straight into the cache's words.  Anything else returns
- * -1 for the general path, which gives the same result on these frames
- * too, once packed (the tests and the decode fuzzer compare the two).
+ * Those take this straight path, in one of four shapes (IPv4 or IPv6,
+ * tagged or not), each fast_ip() inlined with its offsets constant: a
+ * few length checks up front, then plain offsets, straight into the
+ * cache's words.  Anything else returns -1 for the general path, which
+ * gives the same result on these frames too, once packed (the tests and
+ * the decode fuzzer compare the two).
  */
 static ALWAYS_INLINE int
 fast_decode(const struct fp_frame *fr, struct fp_packed *pk)
 {
-	const uint8_t	*h, *ip, *l4;
-	uint64_t	 w4;
-	uint32_t	 caplen, wirelen, off, len, need;
+	const uint8_t	*h;
 	uint16_t	 etype, vlan;
-	uint8_t		 proto;
 
 	/*
 	 * Enough for the fields read before the transport's length is known;
 	 * data is NULL only when nothing was captured.
 	 */
 	h = fr->fr_data;
-	caplen = fr->fr_caplen;
-	if (caplen < FAST_MINCAP)
+	if (fr->fr_caplen < FAST_MINCAP)
 		return (-1);
-	off = ETHER_HDRLEN;
 	vlan = fr->fr_vlan & VLAN_VIDMASK;
 	etype = be16(h + 12);
-	if (etype == ET_VLAN) {
-		/* Outermost wins, and a VLAN the capture stripped is outer. */
-		if (vlan == 0)
-			vlan = be16(h + 14) & VLAN_VIDMASK;
-		etype = be16(h + 16);
-		off += 4;
-	}
-	ip = h + off;
-	if (etype == ET_IPV4) {
+	/* In the order they are common. */
+	if (etype == ET_IPV4)
+		return (fast_ip(fr, 4, ETHER_HDRLEN, vlan, pk));
+	if (etype == ET_IPV6)
+		return (fast_ip(fr, 6, ETHER_HDRLEN, vlan, pk));
+	if (etype != ET_VLAN)
+		return (-1);
+	/* Outermost wins, and a VLAN the capture stripped is outer. */
+	if (vlan == 0)
+		vlan = be16(h + 14) & VLAN_VIDMASK;
+	etype = be16(h + 16);
+	if (etype == ET_IPV4)
+		return (fast_ip(fr, 4, ETHER_HDRLEN + 4, vlan, pk));
+	if (etype == ET_IPV6)
+		return (fast_ip(fr, 6, ETHER_HDRLEN + 4, vlan, pk));
+	return (-1);
+}
+
+/* The IP header at off, of version ver: both constants once inlined. */
+static ALWAYS_INLINE int
+fast_ip(const struct fp_frame *fr, int ver, uint32_t off, uint16_t vlan,
+    struct fp_packed *pk)
+{
+	const uint8_t	*ip, *l4;
+	uint64_t	 w4;
+	uint32_t	 caplen, wirelen, len, need, ports;
+	uint16_t	 frag;
+	uint8_t		 proto;
+
+	caplen = fr->fr_caplen;
+	ip = fr->fr_data + off;
+	if (ver == 4) {
 		/* No options; offset 0, so not a later fragment. */
-		if (ip[0] != 0x45 || (be16(ip + 6) & 0x1fff) != 0)
+		memcpy(&frag, ip + 6, sizeof(frag));
+		if (ip[0] != 0x45 || (frag & htons(0x1fff)) != 0)
 			return (-1);
 		proto = ip[9];
 		len = be16(ip + 2);
 		need = IPV4_HDRLEN;
 		w4 = (uint64_t)ip[1] << PK_TOS_SHIFT |
 		    (uint64_t)4 << PK_VER_SHIFT;
-	} else if (etype == ET_IPV6) {
+	} else {
 		if (ip[0] >> 4 != 6)
 			return (-1);
 		proto = ip[6];
@@ -294,8 +276,7 @@ fast_decode(const struct fp_frame *fr, struct fp_packed *pk)
 		need = IPV6_HDRLEN;
 		w4 = (uint64_t)((ip[0] & 0x0f) << 4 | ip[1] >> 4) <<
 		    PK_TOS_SHIFT | (uint64_t)6 << PK_VER_SHIFT;
-	} else
-		return (-1);
+	}
 	l4 = ip + need;
 	if (proto == PROTO_TCP)
 		need += TCP_FLAGSOFF + 1;
@@ -307,32 +288,18 @@ fast_decode(const struct fp_frame *fr, struct fp_packed *pk)
 	wirelen = fr->fr_wirelen > caplen ? fr->fr_wirelen : caplen;
 	if (caplen < off + need || len < need || len > wirelen - off)
 		return (-1);
-	fast_put(fr, ip, l4, w4, vlan, proto, len, pk);
-	return (0);
-}
-
-/*
- * What both fast paths write once every check has passed: w4 already
- * holds the IP version and ToS, and the capture covers the header up to
- * the TCP flags or the UDP ports.
- */
-static ALWAYS_INLINE void
-fast_put(const struct fp_frame *fr, const uint8_t *ip, const uint8_t *l4,
-    uint64_t w4, uint16_t vlan, uint8_t proto, uint32_t len,
-    struct fp_packed *pk)
-{
-	uint32_t ports;
 
 	memcpy(&ports, l4, 4);
 	pk->pk_key[4] = w4 | ports | (uint64_t)vlan << PK_VLAN_SHIFT |
 	    (uint64_t)proto << PK_PROTO_SHIFT;
-	if (PK_IS_IPV4(w4))
+	if (ver == 4)
 		memcpy(&pk->pk_key[0], ip + 12, 8);
 	else
 		memcpy(&pk->pk_key[0], ip + 8, 32);
 	pk->pk_octets = len;
 	pk->pk_tcpflags = proto == PROTO_TCP ? l4[TCP_FLAGSOFF] : 0;
 	pk->pk_time = fr->fr_time;
+	return (0);
 }
 
 /* One frame, the reference: every frame takes the general path. */
@@ -358,7 +325,7 @@ decode_frames(int linktype, const struct fp_frame *fr, size_t n,
 	if (linktype == LINK_ETHERNET) {
 		for (; fr < end; fr++) {
 			/* Written in place; kept only when it counts. */
-			if (fast_ipv4(fr, pk) == 0 || fast_decode(fr, pk) == 0)
+			if (fast_decode(fr, pk) == 0)
 				pk++;
 			else
 				pk += slow_decode(linktype, fr, pk, results);
