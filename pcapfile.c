@@ -391,27 +391,30 @@ pf_frame(const uint8_t *h, uint32_t incl, int be, int nsec,
 		frac = (frac >= 1000000000U ? 999999999U : frac) / 1000000U;
 	else
 		frac = (frac >= 1000000U ? 999999U : frac) / 1000U;
-	fr->fr_data = h + PF_RECHDR;
-	fr->fr_caplen = incl;
-	fr->fr_wirelen = orig > incl ? orig : incl;
-	fr->fr_time = (uint64_t)pf_get32(h, be) * 1000 + frac;
-	fr->fr_vlan = 0;
+	*fr = (struct fp_frame){
+		.fr_data = h + PF_RECHDR,
+		.fr_caplen = incl,
+		.fr_wirelen = orig > incl ? orig : incl,
+		.fr_time = (uint64_t)pf_get32(h, be) * 1000 + frac,
+	};
 }
 
 static inline size_t
 pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
     int nsec)
 {
-	const uint8_t *h, *end;
+	const uint8_t *h, *last;
 	struct fp_frame *f, *fend;
 	uint32_t incl;
 
+	/* The last place a record header fits, if it fits at all. */
+	if (pf->pf_end - pf->pf_pos < PF_RECHDR)
+		return (0);
 	h = pf->pf_buf + pf->pf_pos;
-	end = pf->pf_buf + pf->pf_end;
-	for (f = fr, fend = fr + max; f < fend && end - h >= PF_RECHDR; f++) {
+	last = pf->pf_buf + pf->pf_end - PF_RECHDR;
+	for (f = fr, fend = fr + max; f < fend && h <= last; f++) {
 		incl = pf_get32(h + 8, be);
-		if (incl > PF_MAXCAPLEN ||
-		    (size_t)(end - h) - PF_RECHDR < incl)
+		if (incl > PF_MAXCAPLEN || (size_t)(last - h) < incl)
 			break;
 		pf_frame(h, incl, be, nsec, f);
 		h += PF_RECHDR + (size_t)incl;
