@@ -111,9 +111,11 @@ struct fc_key {
 #if defined(__GNUC__) || defined(__clang__)
 #define FC_PREFETCH(p)	__builtin_prefetch(p)
 #define FC_INLINE	inline __attribute__((__always_inline__))
+#define FC_RARELY(e)	__builtin_expect((e) != 0, 0)
 #else
 #define FC_PREFETCH(p)	((void)0)
 #define FC_INLINE	inline
+#define FC_RARELY(e)	(e)
 #endif
 
 struct fc_entry {
@@ -368,7 +370,7 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	uint64_t age, first, pf;
 	uint32_t lastoff;
 
-	if ((e = fc_lookup(fc, b, pk->pk_key)) == NULL) {
+	if (FC_RARELY((e = fc_lookup(fc, b, pk->pk_key)) == NULL)) {
 		fc->fc_now = now;
 		fc_update_slow(fc, pk, b, FC_NIL);
 		return;
@@ -378,10 +380,10 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	lastoff = e->e_lastoff;
 	/* now >= last >= first: the clock never runs backwards. */
 	age = now - first;
-	if (fc_lru_list(pf | pk->pk_tcpflags) == FCL_ENDING ||
+	if (FC_RARELY(fc_lru_list(pf | pk->pk_tcpflags) == FCL_ENDING ||
 	    age >= fc->fc_active ||
 	    age - lastoff >= fc->fc_inactive ||
-	    e->e_octets + pk->pk_octets > fc->fc_maxcount) {
+	    e->e_octets + pk->pk_octets > fc->fc_maxcount)) {
 		fc->fc_now = now;
 		fc_update_slow(fc, pk, b, (uint32_t)(e - fc->fc_pool));
 		return;
@@ -389,7 +391,7 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	e->e_lastoff = (uint32_t)age;
 	e->e_pf = (pf + PF_ONE) | pk->pk_tcpflags;
 	e->e_octets += pk->pk_octets;
-	if (first + lastoff < fc->fc_epoch || (inorder &&
+	if (FC_RARELY(first + lastoff < fc->fc_epoch) || (inorder &&
 	    &fc->fc_pool[fc->fc_link[LINK_LRU][fc_sentinel(fc,
 	    FCL_IDLE)].k_prev] != e))
 		fc_relist(fc, (uint32_t)(e - fc->fc_pool), FCL_IDLE,
