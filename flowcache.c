@@ -129,6 +129,13 @@ struct fc_entry {
 
 _Static_assert(sizeof(struct fc_entry) == 72, "entries are 72 bytes");
 
+/* What a key's bucket is worked out from: NH's words, then a multiplier. */
+#define FC_HASHWORDS	7
+struct fc_hash {
+	uint64_t	 h_k[FC_HASHWORDS];	/* from the seed */
+	uint32_t	 h_shift;	/* 64 - log2(buckets) */
+};
+
 struct fc_link {
 	uint32_t	 k_prev;
 	uint32_t	 k_next;
@@ -142,7 +149,7 @@ struct flowcache {
 	 */
 	struct fc_link	*fc_link[LINK_MAX];
 	uint32_t	*fc_bucket;
-	uint32_t	 fc_shift;	/* 64 - log2(buckets) */
+	struct fc_hash	 fc_hash;
 	uint32_t	 fc_max;
 	uint32_t	 fc_ifindex;	/* of every flow */
 	uint32_t	 fc_used;	/* entries ever handed out */
@@ -152,7 +159,6 @@ struct flowcache {
 	uint64_t	 fc_tcpend;
 	uint64_t	 fc_endwait;	/* idle wait after FIN or RST */
 	uint64_t	 fc_maxcount;	/* packets or octets per record */
-	uint64_t	 fc_k[8];	/* hash key, from the seed */
 	uint64_t	 fc_now;	/* latest time seen */
 	uint64_t	 fc_epoch;	/* lasts before it are in order */
 	uint32_t	 fc_recent[FCL_MAX]; /* first unordered, or sentinel */
@@ -163,7 +169,7 @@ struct flowcache {
 };
 
 static uint64_t	 fc_splitmix(uint64_t *, uint64_t);
-static inline uint32_t fc_bucket_of(const struct flowcache *,
+static inline uint32_t fc_bucket_of(const struct fc_hash *,
 		    const uint64_t *);
 static inline struct fc_entry *fc_lookup(const struct flowcache *,
 		    uint32_t, const uint64_t *);
@@ -223,7 +229,7 @@ flowcache_create(const struct fc_conf *conf, flow_emit_fn *emit, void *arg)
 	for (nbuckets = 2, i = 63; nbuckets < conf->fc_maxflows;
 	    nbuckets <<= 1, i--)
 		continue;
-	fc->fc_shift = (uint32_t)i;
+	fc->fc_hash.h_shift = (uint32_t)i;
 	fc->fc_max = conf->fc_maxflows;
 	fc->fc_pool = calloc((size_t)fc->fc_max + 1, sizeof(*fc->fc_pool));
 	fc->fc_bucket = calloc((size_t)nbuckets, sizeof(*fc->fc_bucket));
@@ -248,9 +254,10 @@ flowcache_create(const struct fc_conf *conf, flow_emit_fn *emit, void *arg)
 	/* Key words that look independent to whoever lacks the seed. */
 	sm = conf->fc_seed[0] ^
 	    (conf->fc_seed[1] << 32 | conf->fc_seed[1] >> 32);
-	for (i = 0; i < 8; i++)
-		fc->fc_k[i] = fc_splitmix(&sm, conf->fc_seed[1]);
-	fc->fc_k[6] |= 1;
+	for (i = 0; i < FC_HASHWORDS; i++)
+		fc->fc_hash.h_k[i] = fc_splitmix(&sm, conf->fc_seed[1]);
+	/* The last multiplies: odd, so that it loses no bits. */
+	fc->fc_hash.h_k[FC_HASHWORDS - 1] |= 1;
 	fc->fc_emit = emit;
 	fc->fc_arg = arg;
 	return (fc);
@@ -304,6 +311,7 @@ flowcache_update_batch(struct flowcache *restrict fc,
 {
 	const struct fc_link *lru = fc->fc_link[LINK_LRU];
 	const struct fp_packed *end;
+	struct fc_hash hash;
 	uint32_t b[FC_BATCH], idx[FC_BATCH], j;
 	uint64_t now;
 	size_t i, m;
@@ -313,10 +321,12 @@ flowcache_update_batch(struct flowcache *restrict fc,
 	now = fc->fc_now;
 	if (fc->fc_stats.fs_active < FC_PREFETCH_MIN) {
 		fc->fc_unsorted = 1;
+		/* A copy the slow path's calls cannot change. */
+		hash = fc->fc_hash;
 		for (end = pkts + n; pkts < end; pkts++) {
 			if (pkts->pk_time > now)
 				now = pkts->pk_time;
-			fc_update(fc, pkts, fc_bucket_of(fc, pkts->pk_key),
+			fc_update(fc, pkts, fc_bucket_of(&hash, pkts->pk_key),
 			    now, 0);
 		}
 		fc->fc_now = now;
@@ -328,7 +338,7 @@ flowcache_update_batch(struct flowcache *restrict fc,
 	for (; n > 0; pkts += m, n -= m) {
 		m = n < FC_BATCH ? n : FC_BATCH;
 		for (i = 0; i < m; i++) {
-			b[i] = fc_bucket_of(fc, pkts[i].pk_key);
+			b[i] = fc_bucket_of(&fc->fc_hash, pkts[i].pk_key);
 			FC_PREFETCH(&fc->fc_bucket[b[i]]);
 		}
 		for (i = 0; i < m; i++) {
@@ -494,7 +504,7 @@ flowcache_flush(struct flowcache *fc, enum flow_end reason)
 	 * pool's own order, so the walk streams) and then empty the table
 	 * at once, rather than unlink each from its chain and its lists.
 	 */
-	nbuckets = (size_t)1 << (64 - fc->fc_shift);
+	nbuckets = (size_t)1 << (64 - fc->fc_hash.h_shift);
 	if (fc->fc_stats.fs_active < nbuckets / 16) {
 		while ((idx = fc_head(fc, FCL_BORN)) != FC_NIL)
 			fc_end(fc, idx, reason);
@@ -554,10 +564,10 @@ fc_splitmix(uint64_t *state, uint64_t k)
  */
 #ifdef __SIZEOF_INT128__
 static inline uint32_t
-fc_bucket_of(const struct flowcache *fc, const uint64_t *w)
+fc_bucket_of(const struct fc_hash *hash, const uint64_t *w)
 {
 	typedef unsigned __int128 u128;
-	const uint64_t *k = fc->fc_k;
+	const uint64_t *k = hash->h_k;
 	u128 s;
 	uint64_t h;
 
@@ -569,7 +579,7 @@ fc_bucket_of(const struct flowcache *fc, const uint64_t *w)
 		    (u128)(w[2] + k[2]) * (w[3] + k[3]) +
 		    (u128)(w[4] + k[4]) * k[5];
 	h = (uint64_t)(s >> 64) ^ (uint64_t)s;
-	return ((uint32_t)((h * k[6]) >> fc->fc_shift));
+	return ((uint32_t)((h * k[6]) >> hash->h_shift));
 }
 #else
 static inline uint64_t
@@ -580,9 +590,9 @@ fc_nh(uint64_t w, uint64_t k)
 }
 
 static inline uint32_t
-fc_bucket_of(const struct flowcache *fc, const uint64_t *w)
+fc_bucket_of(const struct fc_hash *hash, const uint64_t *w)
 {
-	const uint64_t *k = fc->fc_k;
+	const uint64_t *k = hash->h_k;
 	uint64_t h;
 
 	if (PK_IS_IPV4(w[4]))
@@ -592,7 +602,7 @@ fc_bucket_of(const struct flowcache *fc, const uint64_t *w)
 		    fc_nh(w[2], k[2]) + fc_nh(w[3], k[3]) +
 		    fc_nh(w[4], k[4]);
 	h ^= h >> 32;
-	return ((uint32_t)((h * k[6]) >> fc->fc_shift));
+	return ((uint32_t)((h * k[6]) >> hash->h_shift));
 }
 #endif
 
@@ -957,7 +967,7 @@ fc_end(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 	struct fc_entry *e = &fc->fc_pool[idx];
 	uint32_t *pp;
 
-	pp = &fc->fc_bucket[fc_bucket_of(fc, e->e_key.k_w)];
+	pp = &fc->fc_bucket[fc_bucket_of(&fc->fc_hash, e->e_key.k_w)];
 	while (*pp != idx)
 		pp = &fc->fc_pool[*pp].e_hnext;
 	*pp = e->e_hnext;
