@@ -168,6 +168,9 @@ static FC_INLINE void fc_update(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint64_t, int);
 static void	 fc_update_slow(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint32_t);
+static void	 fc_update_held(struct flowcache *,
+		    const struct fp_packed *, uint32_t, uint32_t)
+		    __attribute__((__noinline__));
 static void	 fc_list_init(struct flowcache *);
 static inline uint32_t fc_sentinel(const struct flowcache *, int);
 static inline struct fc_link *fc_links(const struct flowcache *, int);
@@ -193,8 +196,9 @@ static int	 fc_next_due(struct flowcache *, uint64_t, uint64_t *,
 static int	 fc_expire_one(struct flowcache *, uint64_t);
 static void	 fc_end(struct flowcache *, uint32_t, enum flow_end);
 static void	 fc_emit(struct flowcache *, uint32_t, enum flow_end);
-static uint32_t	 fc_new(struct flowcache *, const uint64_t *, uint32_t,
-		    uint64_t);
+static void	 fc_make_room(struct flowcache *, uint64_t);
+static FC_INLINE void fc_new(struct flowcache *, const struct fp_packed *,
+		    uint32_t, uint64_t);
 
 /*
  * emit is called from inside update, expire and flush with a flow that
@@ -408,6 +412,22 @@ static void
 fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
     uint32_t idx)
 {
+	/*
+	 * The common case, a new flow with an entry free for it, calls
+	 * nothing, so that it need not save and restore registers.
+	 */
+	if (idx == FC_NIL && (fc->fc_free != FC_NIL ||
+	    fc->fc_used < fc->fc_max))
+		fc_new(fc, pk, b, fc->fc_now);
+	else
+		fc_update_held(fc, pk, b, idx);
+}
+
+/* A packet of a held flow that may end, or a new flow in a full cache. */
+static void
+fc_update_held(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
+    uint32_t idx)
+{
 	struct fc_entry *e;
 	enum flow_end reason;
 	uint64_t now = fc->fc_now;
@@ -444,11 +464,9 @@ fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
 			return;
 		}
 	}
-	idx = fc_new(fc, pk->pk_key, b, now);
-	e = &fc->fc_pool[idx];
-	e->e_pf = 1 | (uint64_t)flags << PF_SHIFT;
-	e->e_octets = pk->pk_octets;
-	fc_lru_place(fc, fc_lru_list(e->e_pf), idx, now);
+	if (fc->fc_free == FC_NIL && fc->fc_used == fc->fc_max)
+		fc_make_room(fc, now);
+	fc_new(fc, pk, b, now);
 }
 
 void
@@ -984,36 +1002,44 @@ fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 }
 
 /*
- * An entry for the key in bucket b, on the creation list only, its
- * counters and flags for the caller to set.  A full cache first ends
- * whatever its timers already made due; only when nothing is due does
- * the least recently updated flow go, as RESOURCES.
+ * A full cache first ends whatever its timers already made due; only
+ * when nothing is due does the least recently updated flow go, as
+ * RESOURCES.
  */
-static uint32_t
-fc_new(struct flowcache *fc, const uint64_t *key, uint32_t b,
+static void
+fc_make_room(struct flowcache *fc, uint64_t now)
+{
+	uint32_t idle, ending;
+
+	if (fc_expire_one(fc, now))
+		return;
+	/*
+	 * An ordered flow is older than every recent one: sort only when
+	 * neither list has one left, so that a flood of new flows into a
+	 * full table sorts about once a table.
+	 */
+	if (fc_ordered_head(fc, FCL_IDLE) == FC_NIL &&
+	    fc_ordered_head(fc, FCL_ENDING) == FC_NIL)
+		fc_settle(fc);
+	idle = fc_ordered_head(fc, FCL_IDLE);
+	ending = fc_ordered_head(fc, FCL_ENDING);
+	if (idle == FC_NIL || (ending != FC_NIL &&
+	    fc_last(&fc->fc_pool[ending]) < fc_last(&fc->fc_pool[idle])))
+		idle = ending;
+	fc_end(fc, idle, FLOW_END_RESOURCES);
+}
+
+/*
+ * A flow for the packet, in bucket b, on its lists; the caller has made
+ * sure an entry is free.
+ */
+static FC_INLINE void
+fc_new(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
     uint64_t now)
 {
 	struct fc_entry *e;
-	uint32_t idle, ending, idx;
+	uint32_t idx;
 
-	if (fc->fc_free == FC_NIL && fc->fc_used == fc->fc_max &&
-	    !fc_expire_one(fc, now)) {
-		/*
-		 * An ordered flow is older than every recent one: sort only
-		 * when neither list has one left, so that a flood of new
-		 * flows into a full table sorts about once a table.
-		 */
-		if (fc_ordered_head(fc, FCL_IDLE) == FC_NIL &&
-		    fc_ordered_head(fc, FCL_ENDING) == FC_NIL)
-			fc_settle(fc);
-		idle = fc_ordered_head(fc, FCL_IDLE);
-		ending = fc_ordered_head(fc, FCL_ENDING);
-		if (idle == FC_NIL || (ending != FC_NIL &&
-		    fc_last(&fc->fc_pool[ending]) <
-		    fc_last(&fc->fc_pool[idle])))
-			idle = ending;
-		fc_end(fc, idle, FLOW_END_RESOURCES);
-	}
 	if (fc->fc_free != FC_NIL) {
 		idx = fc->fc_free;
 		fc->fc_free = fc->fc_pool[idx].e_hnext;
@@ -1024,8 +1050,10 @@ fc_new(struct flowcache *fc, const uint64_t *key, uint32_t b,
 	if (fc->fc_stats.fs_active == 0)
 		fc->fc_epoch = now;
 	e = &fc->fc_pool[idx];
-	memcpy(e->e_key.k_w, key, sizeof(e->e_key.k_w));
+	memcpy(e->e_key.k_w, pk->pk_key, sizeof(e->e_key.k_w));
 	e->e_first = now;
+	e->e_octets = pk->pk_octets;
+	e->e_pf = 1 | (uint64_t)pk->pk_tcpflags << PF_SHIFT;
 	e->e_lastoff = 0;
 	e->e_hnext = fc->fc_bucket[b];
 	fc->fc_bucket[b] = idx;
@@ -1034,5 +1062,6 @@ fc_new(struct flowcache *fc, const uint64_t *key, uint32_t b,
 	fc->fc_stats.fs_created++;
 	if (++fc->fc_stats.fs_active > fc->fc_stats.fs_peak)
 		fc->fc_stats.fs_peak = fc->fc_stats.fs_active;
-	return (idx);
+	/* Last, so that the call can be a jump. */
+	fc_lru_place(fc, fc_lru_list(e->e_pf), idx, now);
 }
