@@ -195,7 +195,7 @@ static int	 fc_next_due(struct flowcache *, uint64_t, uint64_t *,
 		    enum flow_end *);
 static int	 fc_expire_one(struct flowcache *, uint64_t);
 static void	 fc_end(struct flowcache *, uint32_t, enum flow_end);
-static void	 fc_emit(struct flowcache *, uint32_t, enum flow_end);
+static FC_INLINE void fc_emit(struct flowcache *, uint32_t, enum flow_end);
 static void	 fc_make_room(struct flowcache *, uint64_t);
 static FC_INLINE void fc_new(struct flowcache *, const struct fp_packed *,
 		    uint32_t, uint64_t);
@@ -983,8 +983,12 @@ fc_end(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 	fc_emit(fc, idx, reason);
 }
 
-/* The entry as a record, to the callback; its fields are still intact. */
-static void
+/*
+ * The entry as a record, to the callback; its fields are still intact.
+ * Inline: a flush calls it for every flow held, from a loop that has
+ * its registers saved already.
+ */
+static FC_INLINE void
 fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 {
 	const struct fc_entry *e = &fc->fc_pool[idx];
