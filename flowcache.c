@@ -178,7 +178,10 @@ static inline uint32_t fc_head(const struct flowcache *, int);
 static inline uint32_t fc_ordered_head(const struct flowcache *, int);
 static inline void fc_list_append(struct flowcache *, int, uint32_t);
 static inline void fc_list_remove(struct flowcache *, int, uint32_t);
-static void	 fc_lru_place(struct flowcache *, int, uint32_t, uint64_t);
+static void	 fc_lru_place(struct flowcache *, int, uint32_t, uint64_t)
+		    __attribute__((__noinline__));
+static FC_INLINE void fc_lru_insert(struct flowcache *, int, uint32_t,
+		    uint64_t);
 static void	 fc_relist(struct flowcache *, uint32_t, int, int, uint64_t);
 static void	 fc_settle(struct flowcache *);
 static void	 fc_sort_recent(struct flowcache *, int);
@@ -720,6 +723,17 @@ fc_list_remove(struct flowcache *fc, int list, uint32_t idx)
 static void
 fc_lru_place(struct flowcache *fc, int list, uint32_t idx, uint64_t last)
 {
+	fc_lru_insert(fc, list, idx, last);
+}
+
+/*
+ * fc_lru_place(), inline for a new flow.  The moves the hot path makes
+ * keep calling it out of line: inlined into fc_relist(), it changed the
+ * register use of the whole loop, which cost more than the calls.
+ */
+static FC_INLINE void
+fc_lru_insert(struct flowcache *fc, int list, uint32_t idx, uint64_t last)
+{
 	struct fc_link *k = fc->fc_link[LINK_LRU];
 	uint32_t at, s;
 
@@ -1066,6 +1080,5 @@ fc_new(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
 	fc->fc_stats.fs_created++;
 	if (++fc->fc_stats.fs_active > fc->fc_stats.fs_peak)
 		fc->fc_stats.fs_peak = fc->fc_stats.fs_active;
-	/* Last, so that the call can be a jump. */
-	fc_lru_place(fc, fc_lru_list(e->e_pf), idx, now);
+	fc_lru_insert(fc, fc_lru_list(e->e_pf), idx, now);
 }
