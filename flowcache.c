@@ -98,10 +98,10 @@ struct fc_key {
 /*
  * Packets a batch walks in each pass, enough for the first prefetches
  * to land before the last pass needs them; the flows held from which
- * batches prefetch at all (below, entries, links and the buckets in use
- * are a few MB, which the caches hold) and keep the lists in order as
- * they go (see the lists); and how far ahead of its update a packet's
- * list neighbours are fetched.
+ * batches and flushes prefetch at all (below, entries, links and the
+ * buckets in use are a few MB, which the caches hold) and batches keep
+ * the lists in order as they go (see the lists); and how far ahead of
+ * its update a packet's list neighbours are fetched.
  */
 #define FC_BATCH	64
 #define FC_PREFETCH_MIN	65536
@@ -502,6 +502,7 @@ flowcache_flush(struct flowcache *fc, enum flow_end reason)
 	const struct fc_link *born;
 	size_t nbuckets;
 	uint32_t end, idx, next;
+	int prefetch;
 
 	/* fs_ended is indexed by reason: keep a bad one in range. */
 	if (reason < FLOW_END_IDLE || reason >= FLOW_END_MAX)
@@ -519,10 +520,12 @@ flowcache_flush(struct flowcache *fc, enum flow_end reason)
 	}
 	born = fc->fc_link[LINK_BORN];
 	end = fc_sentinel(fc, FCL_BORN);
+	/* As in a batch, only a table too large for the caches. */
+	prefetch = fc->fc_stats.fs_active >= FC_PREFETCH_MIN;
 	for (idx = born[end].k_next; idx != end; idx = next) {
 		next = born[idx].k_next;
 		/* Two ahead, unless that is the sentinel, past the pool. */
-		if (next != end && born[next].k_next != end)
+		if (prefetch && next != end && born[next].k_next != end)
 			FC_PREFETCH(&fc->fc_pool[born[next].k_next]);
 		fc_emit(fc, idx, reason);
 	}
