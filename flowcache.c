@@ -110,9 +110,11 @@ struct fc_key {
 #if defined(__GNUC__) || defined(__clang__)
 #define FC_PREFETCH(p)	__builtin_prefetch(p)
 #define FC_INLINE	inline __attribute__((__always_inline__))
+#define FC_NOINLINE	__attribute__((__noinline__))
 #else
 #define FC_PREFETCH(p)	((void)0)
 #define FC_INLINE	inline
+#define FC_NOINLINE
 #endif
 
 struct fc_entry {
@@ -168,9 +170,8 @@ static FC_INLINE void fc_update(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint64_t, int);
 static void	 fc_update_slow(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint32_t);
-static void	 fc_update_held(struct flowcache *,
-		    const struct fp_packed *, uint32_t, uint32_t)
-		    __attribute__((__noinline__));
+static FC_NOINLINE void fc_update_held(struct flowcache *,
+		    const struct fp_packed *, uint32_t, uint32_t);
 static void	 fc_list_init(struct flowcache *);
 static inline uint32_t fc_sentinel(const struct flowcache *, int);
 static inline struct fc_link *fc_links(const struct flowcache *, int);
@@ -178,8 +179,8 @@ static inline uint32_t fc_head(const struct flowcache *, int);
 static inline uint32_t fc_ordered_head(const struct flowcache *, int);
 static inline void fc_list_append(struct flowcache *, int, uint32_t);
 static inline void fc_list_remove(struct flowcache *, int, uint32_t);
-static void	 fc_lru_place(struct flowcache *, int, uint32_t, uint64_t)
-		    __attribute__((__noinline__));
+static FC_NOINLINE void fc_lru_place(struct flowcache *, int, uint32_t,
+		    uint64_t);
 static FC_INLINE void fc_lru_insert(struct flowcache *, int, uint32_t,
 		    uint64_t);
 static void	 fc_relist(struct flowcache *, uint32_t, int, int, uint64_t);
