@@ -405,10 +405,12 @@ decode_unpack(const uint64_t *w, struct fp_key *k)
 		memcpy(k->k_src, &w[0], 16);
 		memcpy(k->k_dst, &w[2], 16);
 	}
+	/* Both ports at once: the bytes as on the wire, big-endian. */
 	ports = (uint32_t)w[4];
 	memcpy(pb, &ports, 4);
-	k->k_sport = be16(pb);
-	k->k_dport = be16(pb + 2);
+	ports = (uint32_t)be16(pb) << 16 | be16(pb + 2);
+	k->k_sport = (uint16_t)(ports >> 16);
+	k->k_dport = (uint16_t)ports;
 	k->k_vlan = (uint16_t)(w[4] >> PK_VLAN_SHIFT & VLAN_VIDMASK);
 	k->k_proto = (uint8_t)(w[4] >> PK_PROTO_SHIFT);
 	k->k_tos = (uint8_t)(w[4] >> PK_TOS_SHIFT);

@@ -104,6 +104,18 @@ struct tmpl {
 	tmpl_write_fn	*t_write;
 };
 
+/*
+ * A template as the pending datagram has it: its record and writer, and
+ * its data set, one at most a datagram.
+ */
+struct ex_set {
+	size_t		 s_reclen;
+	tmpl_write_fn	*s_write;
+	uint8_t		*s_start;	/* the set's header, or NULL: none */
+	uint8_t		*s_end;		/* where its next record goes */
+	size_t		 s_room;	/* see export_flow() */
+};
+
 static void	 put16(uint8_t *, uint16_t);
 static void	 put32(uint8_t *, uint32_t);
 static void	 put64(uint8_t *, uint64_t);
@@ -111,12 +123,13 @@ static void	 wr_v9_4(uint8_t *, const struct flow *, enum flow_end,
 		    uint64_t);
 static void	 wr_v9_6(uint8_t *, const struct flow *, enum flow_end,
 		    uint64_t);
-static void	 wr_v9(uint8_t *, const struct flow *, uint64_t, uint8_t);
+static inline void wr_v9(uint8_t *, const struct flow *, uint64_t,
+		    uint8_t);
 static void	 wr_ipfix_4(uint8_t *, const struct flow *, enum flow_end,
 		    uint64_t);
 static void	 wr_ipfix_6(uint8_t *, const struct flow *, enum flow_end,
 		    uint64_t);
-static void	 wr_ipfix(uint8_t *, const struct flow *, enum flow_end,
+static inline void wr_ipfix(uint8_t *, const struct flow *, enum flow_end,
 		    uint8_t);
 static size_t	 ex_pad(const struct exporter *, size_t);
 static size_t	 tmpl_reclen(const struct tmpl *);
@@ -125,18 +138,19 @@ static void	 tmpl_setwrite(uint8_t *, const struct tmpl *, uint16_t);
 static size_t	 ex_min_payload(const struct exporter *);
 static int	 ex_tmpl_due(const struct exporter *, uint64_t);
 static void	 ex_begin(struct exporter *, uint64_t, int);
-static void	 ex_close_set(struct exporter *);
-static int	 ex_fits(const struct exporter *, int);
-static void	 ex_open_set(struct exporter *, int, uint64_t);
+static void	 ex_close_sets(struct exporter *);
+static int	 ex_fits(const struct exporter *, const struct ex_set *);
+static void	 ex_open_set(struct exporter *, struct ex_set *);
 static void	 ex_send_pending(struct exporter *, uint64_t);
 static void	 wr_v5(uint8_t *, const struct flow *, enum flow_end,
 		    uint64_t);
 static void	 ex_open_v5(struct exporter *, uint64_t);
 /* Out of line: its register saves would otherwise cost every record. */
-static void	 ex_flow_slow(struct exporter *, int, const struct flow *,
-		    enum flow_end, uint64_t) __attribute__((__noinline__));
-static inline void ex_put(struct exporter *, int, const struct flow *,
-		    enum flow_end);
+static void	 ex_flow_slow(struct exporter *, struct ex_set *,
+		    const struct flow *, enum flow_end, uint64_t)
+		    __attribute__((__noinline__));
+static inline void ex_put(struct exporter *, struct ex_set *,
+		    const struct flow *, enum flow_end);
 static int	 col_parse(const char *, char *, size_t, char *, size_t,
 		    int *, char *, size_t);
 static void	 col_name(const struct sockaddr *, socklen_t, char *, size_t);
@@ -205,20 +219,24 @@ struct exporter {
 	const struct tmpl	*ex_tmpls;	/* NULL for v5 */
 	size_t			 ex_hdrlen;
 	size_t			 ex_align;	/* v9 pads data sets */
-	size_t			 ex_limit;	/* payload a set may fill */
-	size_t			 ex_reclen[2];	/* by template */
-	tmpl_write_fn		*ex_write[2];	/* ... and their writers */
+	size_t			 ex_limit;	/* payload the sets may fill */
 	size_t			 ex_maxrec;	/* the longer of the two */
 	uint32_t		 ex_v5max;	/* v5 records per datagram */
 	uint8_t			*ex_tmplset;	/* built once, copied as is */
 	size_t			 ex_tmplsetlen;
 
-	/* The pending datagram; ex_len == 0 means none. */
-	uint8_t			*ex_buf;
-	size_t			 ex_len;
-	int			 ex_settmpl;	/* open data set's, or -1 */
-	size_t			 ex_set;	/* ... where it starts */
-	size_t			 ex_room;	/* see export_flow() */
+	/*
+	 * The pending datagram; ex_len == 0 means none.  It has one data
+	 * set of each template at most, however the families mix, so that
+	 * a change of family costs no set header and no padding: the set
+	 * opened first follows the templates, the other is built in the
+	 * second half of ex_buf and moved down behind it as the datagram
+	 * goes.  Records of a template keep their order; a collector has
+	 * no use for the order of records of different templates.
+	 */
+	uint8_t			*ex_buf;	/* 2 * ec_maxpayload */
+	size_t			 ex_len;	/* as sent, less padding */
+	struct ex_set		 ex_sets[2];	/* by template */
 	uint32_t		 ex_data;	/* data records */
 	int			 ex_hastmpl;	/* has the templates */
 	uint64_t		 ex_started;	/* first record's time */
@@ -270,7 +288,8 @@ put64(uint8_t *p, uint64_t v)
 /*
  * The record writers, one per template, each a straight run of stores at
  * the offsets the template's table gives: the addresses, then the fields
- * both address families share.
+ * both address families share, written inline (wr_v9(), wr_ipfix()) so
+ * that a record costs one call.
  */
 static void
 wr_v9_4(uint8_t *p, const struct flow *f, enum flow_end reason,
@@ -293,7 +312,7 @@ wr_v9_6(uint8_t *p, const struct flow *f, enum flow_end reason,
 }
 
 /* ipver is the template's: export_flow() picks it by IP version. */
-static void
+static inline void
 wr_v9(uint8_t *p, const struct flow *f, uint64_t boot, uint8_t ipver)
 {
 	const struct fp_key *k = &f->f_key;
@@ -335,7 +354,7 @@ wr_ipfix_6(uint8_t *p, const struct flow *f, enum flow_end reason,
 	wr_ipfix(p + 32, f, reason, 6);
 }
 
-static void
+static inline void
 wr_ipfix(uint8_t *p, const struct flow *f, enum flow_end reason,
     uint8_t ipver)
 {
@@ -422,6 +441,7 @@ export_create(const struct export_conf *conf, uint64_t boot_ms,
     export_send_fn *send_fn, void *arg)
 {
 	struct exporter *ex;
+	int i;
 
 	if (conf == NULL || send_fn == NULL ||
 	    (conf->ec_version != 5 && conf->ec_version != 9 &&
@@ -441,12 +461,15 @@ export_create(const struct export_conf *conf, uint64_t boot_ms,
 	ex->ex_send = send_fn;
 	ex->ex_arg = arg;
 	ex->ex_align = 1;
-	ex->ex_settmpl = -1;
 	switch (conf->ec_version) {
 	case 5:
 		ex->ex_hdrlen = V5_HDRLEN;
-		ex->ex_reclen[0] = V5_RECLEN;
-		ex->ex_write[0] = wr_v5;
+		/*
+		 * IPv6 has no v5 record, but a length of 0 would pass
+		 * export_flow()'s test with nothing pending.
+		 */
+		ex->ex_sets[0].s_reclen = ex->ex_sets[1].s_reclen = V5_RECLEN;
+		ex->ex_sets[0].s_write = wr_v5;
 		break;
 	case 9:
 		ex->ex_tmpls = v9_tmpls;
@@ -459,13 +482,13 @@ export_create(const struct export_conf *conf, uint64_t boot_ms,
 		break;
 	}
 	if (ex->ex_tmpls != NULL) {
-		ex->ex_reclen[0] = tmpl_reclen(&ex->ex_tmpls[0]);
-		ex->ex_reclen[1] = tmpl_reclen(&ex->ex_tmpls[1]);
-		ex->ex_write[0] = ex->ex_tmpls[0].t_write;
-		ex->ex_write[1] = ex->ex_tmpls[1].t_write;
+		for (i = 0; i < 2; i++) {
+			ex->ex_sets[i].s_reclen = tmpl_reclen(&ex->ex_tmpls[i]);
+			ex->ex_sets[i].s_write = ex->ex_tmpls[i].t_write;
+		}
 	}
-	ex->ex_maxrec = ex->ex_reclen[0] > ex->ex_reclen[1] ?
-	    ex->ex_reclen[0] : ex->ex_reclen[1];
+	ex->ex_maxrec = ex->ex_sets[0].s_reclen > ex->ex_sets[1].s_reclen ?
+	    ex->ex_sets[0].s_reclen : ex->ex_sets[1].s_reclen;
 	if (conf->ec_maxpayload < ex_min_payload(ex) ||
 	    conf->ec_maxpayload > MAX_PAYLOAD) {
 		free(ex);
@@ -477,7 +500,7 @@ export_create(const struct export_conf *conf, uint64_t boot_ms,
 	ex->ex_v5max = (conf->ec_maxpayload - V5_HDRLEN) / V5_RECLEN;
 	if (ex->ex_v5max > V5_MAXRECS)
 		ex->ex_v5max = V5_MAXRECS;
-	if ((ex->ex_buf = malloc(conf->ec_maxpayload)) == NULL) {
+	if ((ex->ex_buf = malloc(2 * conf->ec_maxpayload)) == NULL) {
 		free(ex);
 		return (NULL);
 	}
@@ -525,7 +548,7 @@ static void
 ex_begin(struct exporter *ex, uint64_t now, int force_tmpl)
 {
 	ex->ex_len = ex->ex_hdrlen;
-	ex->ex_settmpl = -1;
+	ex->ex_sets[0].s_start = ex->ex_sets[1].s_start = NULL;
 	ex->ex_data = 0;
 	ex->ex_hastmpl = 0;
 	ex->ex_started = now;
@@ -539,50 +562,89 @@ ex_begin(struct exporter *ex, uint64_t now, int force_tmpl)
 	ex->ex_tmpllast = now;
 }
 
+/*
+ * Pads each data set and fills in its length, moving the one built
+ * apart down behind the other: the datagram as it goes out.  v5 has no
+ * sets.
+ */
 static void
-ex_close_set(struct exporter *ex)
+ex_close_sets(struct exporter *ex)
 {
-	size_t end;
+	struct ex_set *s;
+	uint8_t *end;
+	size_t len;
+	int first, i;
 
-	/* v5's one "set" is the datagram itself: no header, no padding. */
-	if (ex->ex_settmpl == -1 || ex->ex_tmpls == NULL) {
-		ex->ex_settmpl = -1;
+	if (ex->ex_tmpls == NULL)
 		return;
+	/* The set in place first: it starts where the templates end. */
+	s = &ex->ex_sets[0];
+	first = s->s_start != NULL &&
+	    s->s_start < ex->ex_buf + ex->ex_conf.ec_maxpayload ? 0 : 1;
+	if ((end = ex->ex_sets[first].s_start) == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		s = &ex->ex_sets[i == 0 ? first : 1 - first];
+		if (s->s_start == NULL)
+			continue;
+		len = s->s_end - s->s_start;
+		if (s->s_start != end)
+			memcpy(end, s->s_start, len);
+		while (len % ex->ex_align != 0)
+			end[len++] = 0;
+		put16(end + 2, len);
+		end += len;
 	}
-	end = ex_pad(ex, ex->ex_len);
-	memset(ex->ex_buf + ex->ex_len, 0, end - ex->ex_len);
-	ex->ex_len = end;
-	put16(ex->ex_buf + ex->ex_set + 2, ex->ex_len - ex->ex_set);
-	ex->ex_settmpl = -1;
-}
-
-/* Would a new set with one record of template t fit, padding included? */
-static int
-ex_fits(const struct exporter *ex, int t)
-{
-	return (ex_pad(ex, ex->ex_len) + SET_HDRLEN + ex->ex_reclen[t] <=
-	    ex->ex_limit);
+	ex->ex_len = end - ex->ex_buf;
 }
 
 /*
- * Makes room for a record of template t where export_flow() found none:
- * a new data set, after a new datagram if this one is full.
+ * Would one more record of set s fit, in a new set if it has none yet?
+ * Exact, padding included; export_flow()'s test is coarser.
+ */
+static int
+ex_fits(const struct exporter *ex, const struct ex_set *s)
+{
+	const struct ex_set *o;
+	size_t len, set;
+	int i;
+
+	len = ex->ex_len + s->s_reclen;
+	if (s->s_start == NULL)
+		len += SET_HDRLEN;
+	for (i = 0; i < 2; i++) {
+		o = &ex->ex_sets[i];
+		set = o->s_start != NULL ? (size_t)(o->s_end - o->s_start) :
+		    o == s ? SET_HDRLEN : 0;
+		if (o == s)
+			set += s->s_reclen;
+		len += ex_pad(ex, set) - set;
+	}
+	return (len <= ex->ex_limit);
+}
+
+/*
+ * The data set of s in the pending datagram: after the templates if it
+ * is the first, else in the second half of ex_buf.
  */
 static void
-ex_open_set(struct exporter *ex, int t, uint64_t now)
+ex_open_set(struct exporter *ex, struct ex_set *s)
 {
-	/* In the open set of template t, the record did not fit. */
-	if (ex->ex_len != 0 && (ex->ex_settmpl == t || !ex_fits(ex, t)))
-		ex_send_pending(ex, now);
-	if (ex->ex_len == 0)
-		ex_begin(ex, now, 0);
-	ex_close_set(ex);
-	ex->ex_set = ex->ex_len;
-	ex->ex_settmpl = t;
-	put16(ex->ex_buf + ex->ex_set, ex->ex_tmpls[t].t_id);
+	int t = s - ex->ex_sets;
+
+	if (ex->ex_sets[1 - t].s_start == NULL)
+		s->s_start = ex->ex_buf + ex->ex_len;
+	else
+		s->s_start = ex->ex_buf + ex->ex_conf.ec_maxpayload;
+	put16(s->s_start, ex->ex_tmpls[t].t_id);
+	s->s_end = s->s_start + SET_HDRLEN;
 	ex->ex_len += SET_HDRLEN;
-	/* A record fits as long as it ends by ex_limit; see ex_fits(). */
-	ex->ex_room = ex->ex_limit - ex->ex_reclen[t];
+	/*
+	 * The datagram and every set in it are a multiple of ex_align
+	 * long once padded: with ex_len up to align - 1 short of ex_limit,
+	 * the padding of both sets still fits.
+	 */
+	s->s_room = ex->ex_limit - (ex->ex_align - 1);
 }
 
 /*
@@ -608,7 +670,7 @@ ex_send_pending(struct exporter *ex, uint64_t now)
 
 	if (ex->ex_len == 0)
 		return;
-	ex_close_set(ex);
+	ex_close_sets(ex);
 	switch (c->ec_version) {
 	case 5:
 		put16(h, 5);
@@ -658,6 +720,7 @@ ex_send_pending(struct exporter *ex, uint64_t now)
 		ex->ex_tmplowed = 1;
 	}
 	ex->ex_len = 0;
+	ex->ex_sets[0].s_room = ex->ex_sets[1].s_room = 0;
 }
 
 /*
@@ -670,8 +733,8 @@ ex_open_v5(struct exporter *ex, uint64_t now)
 {
 	ex_send_pending(ex, now);	/* the full one, if any */
 	ex_begin(ex, now, 0);
-	ex->ex_settmpl = 0;
-	ex->ex_room = V5_HDRLEN + (ex->ex_v5max - 1) * V5_RECLEN;
+	ex->ex_sets[0].s_end = ex->ex_buf + V5_HDRLEN;
+	ex->ex_sets[0].s_room = V5_HDRLEN + ex->ex_v5max * V5_RECLEN;
 }
 
 static void
@@ -702,28 +765,37 @@ wr_v5(uint8_t *r, const struct flow *f, enum flow_end reason, uint64_t boot)
 	r[39] = k->k_tos;
 }
 
-/* Appends a record of template t; the caller has made room for it. */
+/* Appends a record to set s; the caller has made room for it. */
 static inline void
-ex_put(struct exporter *ex, int t, const struct flow *f,
+ex_put(struct exporter *ex, struct ex_set *s, const struct flow *f,
     enum flow_end reason)
 {
 	uint8_t *p;
 
-	p = ex->ex_buf + ex->ex_len;
-	ex->ex_len += ex->ex_reclen[t];
+	p = s->s_end;
+	s->s_end += s->s_reclen;
+	ex->ex_len += s->s_reclen;
 	ex->ex_data++;
 	/* Last, so that the compiler can make the call a jump. */
-	ex->ex_write[t](p, f, reason, ex->ex_boot);
+	s->s_write(p, f, reason, ex->ex_boot);
 }
 
-/* The first record of a data set or datagram, or one v5 cannot carry. */
+/*
+ * The first record of a data set or datagram, one near the end of a
+ * datagram, or one v5 cannot carry.
+ */
 static void
-ex_flow_slow(struct exporter *ex, int t, const struct flow *f,
+ex_flow_slow(struct exporter *ex, struct ex_set *s, const struct flow *f,
     enum flow_end reason, uint64_t now)
 {
-	if (ex->ex_tmpls != NULL)
-		ex_open_set(ex, t, now);
-	else if (t == 0)
+	if (ex->ex_tmpls != NULL) {
+		if (ex->ex_len != 0 && !ex_fits(ex, s))
+			ex_send_pending(ex, now);
+		if (ex->ex_len == 0)
+			ex_begin(ex, now, 0);
+		if (s->s_start == NULL)
+			ex_open_set(ex, s);
+	} else if (s == &ex->ex_sets[0])
 		ex_open_v5(ex, now);
 	else {
 		ex->ex_stats.es_unexportable++;
@@ -734,27 +806,27 @@ ex_flow_slow(struct exporter *ex, int t, const struct flow *f,
 		}
 		return;
 	}
-	ex_put(ex, t, f, reason);
+	ex_put(ex, s, f, reason);
 }
 
 /*
- * The per-record path.  In the common case, one more record in the open
- * data set, it is two compares, two additions and the writer's stores:
- * ex_room is the last offset at which a record of the open set's
- * template still fits, padding included, and everything else waits for
- * the next set or datagram.
+ * The per-record path.  In the common case, one more record in the
+ * template's open data set, it is a compare, three additions and the
+ * writer's stores: s_room is how long the datagram may grow by records
+ * of the set's template with room left for any padding, 0 while it has
+ * no such set, and everything else waits for ex_flow_slow().
  */
 void
 export_flow(struct exporter *ex, const struct flow *f, enum flow_end reason,
     uint64_t now)
 {
-	int t;
+	struct ex_set *s;
 
-	t = f->f_key.k_ipver == 6 ? 1 : 0;
-	if (t == ex->ex_settmpl && ex->ex_len <= ex->ex_room)
-		ex_put(ex, t, f, reason);
+	s = f->f_key.k_ipver == 6 ? &ex->ex_sets[1] : &ex->ex_sets[0];
+	if (ex->ex_len + s->s_reclen <= s->s_room)
+		ex_put(ex, s, f, reason);
 	else
-		ex_flow_slow(ex, t, f, reason, now);
+		ex_flow_slow(ex, s, f, reason, now);
 }
 
 void

@@ -99,10 +99,10 @@ struct fc_key {
 /*
  * Packets a batch walks in each pass, enough for the first prefetches
  * to land before the last pass needs them; the flows held from which
- * batches prefetch at all (below, entries, links and the buckets in use
- * are a few MB, which the caches hold) and keep the lists in order as
- * they go (see the lists); and how far ahead of its update a packet's
- * list neighbours are fetched.
+ * batches and flushes prefetch at all (below, entries, links and the
+ * buckets in use are a few MB, which the caches hold) and batches keep
+ * the lists in order as they go (see the lists); and how far ahead of
+ * its update a packet's list neighbours are fetched.
  */
 #define FC_BATCH	64
 #define FC_PREFETCH_MIN	65536
@@ -111,10 +111,12 @@ struct fc_key {
 #if defined(__GNUC__) || defined(__clang__)
 #define FC_PREFETCH(p)	__builtin_prefetch(p)
 #define FC_INLINE	inline __attribute__((__always_inline__))
+#define FC_NOINLINE	__attribute__((__noinline__))
 #define FC_RARELY(e)	__builtin_expect((e) != 0, 0)
 #else
 #define FC_PREFETCH(p)	((void)0)
 #define FC_INLINE	inline
+#define FC_NOINLINE
 #define FC_RARELY(e)	(e)
 #endif
 
@@ -177,6 +179,8 @@ static FC_INLINE void fc_update(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint64_t, int);
 static void	 fc_update_slow(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint32_t);
+static FC_NOINLINE void fc_update_held(struct flowcache *,
+		    const struct fp_packed *, uint32_t, uint32_t);
 static void	 fc_list_init(struct flowcache *);
 static inline uint32_t fc_sentinel(const struct flowcache *, int);
 static inline struct fc_link *fc_links(const struct flowcache *, int);
@@ -184,7 +188,10 @@ static inline uint32_t fc_head(const struct flowcache *, int);
 static inline uint32_t fc_ordered_head(const struct flowcache *, int);
 static inline void fc_list_append(struct flowcache *, int, uint32_t);
 static inline void fc_list_remove(struct flowcache *, int, uint32_t);
-static void	 fc_lru_place(struct flowcache *, int, uint32_t, uint64_t);
+static FC_NOINLINE void fc_lru_place(struct flowcache *, int, uint32_t,
+		    uint64_t);
+static FC_INLINE void fc_lru_insert(struct flowcache *, int, uint32_t,
+		    uint64_t);
 static void	 fc_relist(struct flowcache *, uint32_t, int, int, uint64_t);
 static void	 fc_settle(struct flowcache *);
 static void	 fc_sort_recent(struct flowcache *, int);
@@ -201,9 +208,10 @@ static int	 fc_next_due(struct flowcache *, uint64_t, uint64_t *,
 		    enum flow_end *);
 static int	 fc_expire_one(struct flowcache *, uint64_t);
 static void	 fc_end(struct flowcache *, uint32_t, enum flow_end);
-static void	 fc_emit(struct flowcache *, uint32_t, enum flow_end);
-static uint32_t	 fc_new(struct flowcache *, const uint64_t *, uint32_t,
-		    uint64_t);
+static FC_INLINE void fc_emit(struct flowcache *, uint32_t, enum flow_end);
+static void	 fc_make_room(struct flowcache *, uint64_t);
+static FC_INLINE void fc_new(struct flowcache *, const struct fp_packed *,
+		    uint32_t, uint64_t);
 
 /*
  * emit is called from inside update, expire and flush with a flow that
@@ -422,6 +430,22 @@ static void
 fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
     uint32_t idx)
 {
+	/*
+	 * The common case, a new flow with an entry free for it, calls
+	 * nothing, so that it need not save and restore registers.
+	 */
+	if (idx == FC_NIL && (fc->fc_free != FC_NIL ||
+	    fc->fc_used < fc->fc_max))
+		fc_new(fc, pk, b, fc->fc_now);
+	else
+		fc_update_held(fc, pk, b, idx);
+}
+
+/* A packet of a held flow that may end, or a new flow in a full cache. */
+static void
+fc_update_held(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
+    uint32_t idx)
+{
 	struct fc_entry *e;
 	enum flow_end reason;
 	uint64_t now = fc->fc_now;
@@ -458,11 +482,9 @@ fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
 			return;
 		}
 	}
-	idx = fc_new(fc, pk->pk_key, b, now);
-	e = &fc->fc_pool[idx];
-	e->e_pf = PF_ONE | flags;
-	e->e_octets = pk->pk_octets;
-	fc_lru_place(fc, fc_lru_list(e->e_pf), idx, now);
+	if (fc->fc_free == FC_NIL && fc->fc_used == fc->fc_max)
+		fc_make_room(fc, now);
+	fc_new(fc, pk, b, now);
 }
 
 void
@@ -495,6 +517,7 @@ flowcache_flush(struct flowcache *fc, enum flow_end reason)
 	const struct fc_link *born;
 	size_t nbuckets;
 	uint32_t end, idx, next;
+	int prefetch;
 
 	/* fs_ended is indexed by reason: keep a bad one in range. */
 	if (reason < FLOW_END_IDLE || reason >= FLOW_END_MAX)
@@ -512,10 +535,12 @@ flowcache_flush(struct flowcache *fc, enum flow_end reason)
 	}
 	born = fc->fc_link[LINK_BORN];
 	end = fc_sentinel(fc, FCL_BORN);
+	/* As in a batch, only a table too large for the caches. */
+	prefetch = fc->fc_stats.fs_active >= FC_PREFETCH_MIN;
 	for (idx = born[end].k_next; idx != end; idx = next) {
 		next = born[idx].k_next;
 		/* Two ahead, unless that is the sentinel, past the pool. */
-		if (next != end && born[next].k_next != end)
+		if (prefetch && next != end && born[next].k_next != end)
 			FC_PREFETCH(&fc->fc_pool[born[next].k_next]);
 		fc_emit(fc, idx, reason);
 	}
@@ -715,6 +740,17 @@ fc_list_remove(struct flowcache *fc, int list, uint32_t idx)
  */
 static void
 fc_lru_place(struct flowcache *fc, int list, uint32_t idx, uint64_t last)
+{
+	fc_lru_insert(fc, list, idx, last);
+}
+
+/*
+ * fc_lru_place(), inline for a new flow.  The moves the hot path makes
+ * keep calling it out of line: inlined into fc_relist(), it changed the
+ * register use of the whole loop, which cost more than the calls.
+ */
+static FC_INLINE void
+fc_lru_insert(struct flowcache *fc, int list, uint32_t idx, uint64_t last)
 {
 	struct fc_link *k = fc->fc_link[LINK_LRU];
 	uint32_t at, s;
@@ -979,8 +1015,12 @@ fc_end(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 	fc_emit(fc, idx, reason);
 }
 
-/* The entry as a record, to the callback; its fields are still intact. */
-static void
+/*
+ * The entry as a record, to the callback; its fields are still intact.
+ * Inline: a flush calls it for every flow held, from a loop that has
+ * its registers saved already.
+ */
+static FC_INLINE void
 fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 {
 	const struct fc_entry *e = &fc->fc_pool[idx];
@@ -998,36 +1038,44 @@ fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 }
 
 /*
- * An entry for the key in bucket b, on the creation list only, its
- * counters and flags for the caller to set.  A full cache first ends
- * whatever its timers already made due; only when nothing is due does
- * the least recently updated flow go, as RESOURCES.
+ * A full cache first ends whatever its timers already made due; only
+ * when nothing is due does the least recently updated flow go, as
+ * RESOURCES.
  */
-static uint32_t
-fc_new(struct flowcache *fc, const uint64_t *key, uint32_t b,
+static void
+fc_make_room(struct flowcache *fc, uint64_t now)
+{
+	uint32_t idle, ending;
+
+	if (fc_expire_one(fc, now))
+		return;
+	/*
+	 * An ordered flow is older than every recent one: sort only when
+	 * neither list has one left, so that a flood of new flows into a
+	 * full table sorts about once a table.
+	 */
+	if (fc_ordered_head(fc, FCL_IDLE) == FC_NIL &&
+	    fc_ordered_head(fc, FCL_ENDING) == FC_NIL)
+		fc_settle(fc);
+	idle = fc_ordered_head(fc, FCL_IDLE);
+	ending = fc_ordered_head(fc, FCL_ENDING);
+	if (idle == FC_NIL || (ending != FC_NIL &&
+	    fc_last(&fc->fc_pool[ending]) < fc_last(&fc->fc_pool[idle])))
+		idle = ending;
+	fc_end(fc, idle, FLOW_END_RESOURCES);
+}
+
+/*
+ * A flow for the packet, in bucket b, on its lists; the caller has made
+ * sure an entry is free.
+ */
+static FC_INLINE void
+fc_new(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
     uint64_t now)
 {
 	struct fc_entry *e;
-	uint32_t idle, ending, idx;
+	uint32_t idx;
 
-	if (fc->fc_free == FC_NIL && fc->fc_used == fc->fc_max &&
-	    !fc_expire_one(fc, now)) {
-		/*
-		 * An ordered flow is older than every recent one: sort only
-		 * when neither list has one left, so that a flood of new
-		 * flows into a full table sorts about once a table.
-		 */
-		if (fc_ordered_head(fc, FCL_IDLE) == FC_NIL &&
-		    fc_ordered_head(fc, FCL_ENDING) == FC_NIL)
-			fc_settle(fc);
-		idle = fc_ordered_head(fc, FCL_IDLE);
-		ending = fc_ordered_head(fc, FCL_ENDING);
-		if (idle == FC_NIL || (ending != FC_NIL &&
-		    fc_last(&fc->fc_pool[ending]) <
-		    fc_last(&fc->fc_pool[idle])))
-			idle = ending;
-		fc_end(fc, idle, FLOW_END_RESOURCES);
-	}
 	if (fc->fc_free != FC_NIL) {
 		idx = fc->fc_free;
 		fc->fc_free = fc->fc_pool[idx].e_hnext;
@@ -1038,10 +1086,12 @@ fc_new(struct flowcache *fc, const uint64_t *key, uint32_t b,
 	if (fc->fc_stats.fs_active == 0)
 		fc->fc_epoch = now;
 	e = &fc->fc_pool[idx];
-	memcpy(e->e_key.k_w, key, sizeof(e->e_key.k_w));
-	if (PK_IS_IPV4(key[4]))
+	memcpy(e->e_key.k_w, pk->pk_key, sizeof(e->e_key.k_w));
+	if (PK_IS_IPV4(pk->pk_key[4]))
 		e->e_key.k_w[1] = e->e_key.k_w[2] = e->e_key.k_w[3] = 0;
 	e->e_first = now;
+	e->e_octets = pk->pk_octets;
+	e->e_pf = PF_ONE | pk->pk_tcpflags;
 	e->e_lastoff = 0;
 	e->e_hnext = fc->fc_bucket[b];
 	fc->fc_bucket[b] = idx;
@@ -1050,5 +1100,5 @@ fc_new(struct flowcache *fc, const uint64_t *key, uint32_t b,
 	fc->fc_stats.fs_created++;
 	if (++fc->fc_stats.fs_active > fc->fc_stats.fs_peak)
 		fc->fc_stats.fs_peak = fc->fc_stats.fs_active;
-	return (idx);
+	fc_lru_insert(fc, fc_lru_list(e->e_pf), idx, now);
 }

@@ -378,6 +378,11 @@ ATF_TC_BODY(v9_first_datagram, tc)
 	export_destroy(ex);
 }
 
+/*
+ * A datagram has one data set a template at most, the first opened
+ * first, whatever the order the families came in; within a set the
+ * records keep theirs.
+ */
 ATF_TC_WITHOUT_HEAD(v9_sequence_and_sets);
 ATF_TC_BODY(v9_sequence_and_sets, tc)
 {
@@ -392,23 +397,44 @@ ATF_TC_BODY(v9_sequence_and_sets, tc)
 	export_flush(ex, NOW);
 	export_flow(ex, &f4, FLOW_END_EOF, NOW);
 	export_flow(ex, &f6, FLOW_END_EOF, NOW);
+	f4.f_packets = 11;
 	export_flow(ex, &f4, FLOW_END_EOF, NOW);
 	export_flush(ex, NOW);
-	ATF_REQUIRE_EQ(cap.n, 2);
+	f6.f_packets = 4;
+	export_flow(ex, &f6, FLOW_END_EOF, NOW);
+	export_flow(ex, &f4, FLOW_END_EOF, NOW);
+	f6.f_packets = 5;
+	export_flow(ex, &f6, FLOW_END_EOF, NOW);
+	export_flush(ex, NOW);
+	ATF_REQUIRE_EQ(cap.n, 3);
 	ATF_CHECK_EQ(be32(cap.buf[0] + 12), 0);
 	d = cap.buf[1];
 	ATF_CHECK_EQ(be32(d + 12), 1);
 	ATF_CHECK_EQ(be16(d + 2), 3);	/* no templates this time */
-	/* v4 set (4+50 -> 56), v6 set (4+74 -> 80), v4 set again */
-	ATF_REQUIRE_EQ(cap.len[1], 20 + 56 + 80 + 56);
+	/* v4 set (4 + 2 * 52), then v6 set (4 + 76) */
+	ATF_REQUIRE_EQ(cap.len[1], 20 + 108 + 80);
 	ATF_CHECK_EQ(be16(d + 20), 256);
-	ATF_CHECK_EQ(be16(d + 22), 56);
-	ATF_CHECK_EQ(be16(d + 76), 257);
-	ATF_CHECK_EQ(be16(d + 78), 80);
-	ATF_CHECK_EQ(be16(d + 156), 256);
-	ATF_CHECK_EQ(be16(d + 158), 56);
-	ATF_CHECK_EQ(export_stats(ex)->es_records, 4);
-	ATF_CHECK_EQ(export_stats(ex)->es_datagrams, 2);
+	ATF_CHECK_EQ(be16(d + 22), 108);
+	ATF_CHECK_EQ(be64(d + 24 + 33), 10);	/* packets, in order */
+	ATF_CHECK_EQ(be64(d + 76 + 33), 11);
+	ATF_CHECK_EQ(be16(d + 128), 257);
+	ATF_CHECK_EQ(be16(d + 130), 80);
+	ATF_CHECK_EQ(d[132], 0x20);		/* 2001:db8::1 */
+	/* v6 set (4 + 2 * 76), then the v4 set (4 + 52) moved behind it */
+	d = cap.buf[2];
+	ATF_CHECK_EQ(be32(d + 12), 2);
+	ATF_CHECK_EQ(be16(d + 2), 3);
+	ATF_REQUIRE_EQ(cap.len[2], 20 + 156 + 56);
+	ATF_CHECK_EQ(be16(d + 20), 257);
+	ATF_CHECK_EQ(be16(d + 22), 156);
+	ATF_CHECK_EQ(be64(d + 24 + 57), 4);
+	ATF_CHECK_EQ(be64(d + 100 + 57), 5);
+	ATF_CHECK_EQ(be16(d + 176), 256);
+	ATF_CHECK_EQ(be16(d + 178), 56);
+	ATF_CHECK_EQ(be32(d + 180), 0x0a000001);	/* 10.0.0.1 */
+	ATF_CHECK_EQ(be64(d + 180 + 33), 11);
+	ATF_CHECK_EQ(export_stats(ex)->es_records, 7);
+	ATF_CHECK_EQ(export_stats(ex)->es_datagrams, 3);
 	export_destroy(ex);
 }
 
@@ -727,8 +753,9 @@ ATF_TC_BODY(flush_by_tick, tc)
 
 /*
  * A collector's view of every datagram: lengths never above maxpayload,
- * sets that tile the datagram exactly, sequence numbers as each spec
- * wants, and every flow accounted for.
+ * sets that tile the datagram exactly, one data set a template at most,
+ * sequence numbers as each spec wants, and every flow accounted for,
+ * once and in its order among the flows of its family.
  */
 static void
 fill(int version, size_t maxp)
@@ -736,11 +763,12 @@ fill(int version, size_t maxp)
 	struct exporter *ex;
 	struct flow f;
 	const uint8_t *d, *s;
-	size_t reclen[2], off, setlen, hdr, nrec, nf, j, k;
-	uint64_t now, flows, recs, seq;
+	size_t reclen[2], pkoff[2], off, setlen, hdr, nrec, nf, j, k;
+	uint64_t now, flows, recs, seq, pk;
+	int64_t last[2];
 	uint32_t count;
 	uint16_t id, tid;
-	int i, n;
+	int i, n, seen[2];
 
 	ex = mkexp(version, maxp, 700, 5, 300);
 	flows = 0;
@@ -759,6 +787,8 @@ fill(int version, size_t maxp)
 	export_flush(ex, now);
 	hdr = version == 5 ? 24 : version == 9 ? 20 : 16;
 	reclen[0] = reclen[1] = 0;
+	pkoff[0] = pkoff[1] = 0;
+	last[0] = last[1] = -1;
 	recs = seq = 0;
 	for (n = 0; n < cap.n; n++) {
 		d = cap.buf[n];
@@ -781,6 +811,7 @@ fill(int version, size_t maxp)
 			ATF_REQUIRE_EQ(be32(d + 8), (uint32_t)recs);
 		}
 		count = 0;
+		seen[0] = seen[1] = 0;
 		for (off = hdr; off < cap.len[n]; off += setlen) {
 			ATF_REQUIRE(off + 4 <= cap.len[n]);
 			s = d + off;
@@ -796,19 +827,36 @@ fill(int version, size_t maxp)
 					ATF_REQUIRE(tid == 256 || tid == 257);
 					ATF_REQUIRE(j + 4 + nf * 4 <= setlen);
 					reclen[tid - 256] = 0;
-					for (k = 0; k < nf; k++)
+					for (k = 0; k < nf; k++) {
+						if (be16(s + j + 4 + k * 4) ==
+						    2)	/* packets */
+							pkoff[tid - 256] =
+							    reclen[tid - 256];
 						reclen[tid - 256] +=
 						    be16(s + j + 4 + k * 4 + 2);
+					}
 					count++;
 				}
 				continue;
 			}
 			ATF_REQUIRE(id == 256 || id == 257);
 			ATF_REQUIRE(reclen[id - 256] != 0);
+			ATF_REQUIRE_MSG(!seen[id - 256], "datagram %d: two "
+			    "sets of template %u", n, id);
+			seen[id - 256] = 1;
 			nrec = (setlen - 4) / reclen[id - 256];
 			ATF_REQUIRE(nrec >= 1);
 			ATF_REQUIRE((setlen - 4) - nrec * reclen[id - 256] <
 			    (version == 9 ? 4 : 1));
+			/* Flow i went out as template 257 if i % 3 == 0. */
+			for (k = 0; k < nrec; k++) {
+				pk = be64(s + 4 + k * reclen[id - 256] +
+				    pkoff[id - 256]);
+				ATF_REQUIRE(pk < 5000 &&
+				    (pk % 3 == 0) == (id == 257));
+				ATF_REQUIRE((int64_t)pk > last[id - 256]);
+				last[id - 256] = (int64_t)pk;
+			}
 			recs += nrec;
 			count += nrec;
 		}
