@@ -205,12 +205,13 @@ be16(const uint8_t *b)
  * Nearly every frame a mirror port carries is Ethernet, with at most one
  * 802.1Q tag, then IPv4 without options or IPv6 without extension
  * headers, then TCP or UDP captured as far as the ports and TCP flags.
- * Those take this straight path, in one of four shapes (IPv4 or IPv6,
- * tagged or not), each fast_ip() inlined with its offsets constant: a
- * few length checks up front, then plain offsets, straight into the
- * cache's words.  Anything else returns -1 for the general path, which
- * gives the same result on these frames too, once packed (the tests and
- * the decode fuzzer compare the two).
+ * Those take this straight path, in one of five shapes (IPv4 or IPv6,
+ * tagged or not, and untagged IPv4 with no VLAN at all), each fast_ip()
+ * inlined with its offsets (and there the VLAN) constant: a few length
+ * checks up front, then plain offsets, straight into the cache's words.
+ * Anything else returns -1 for the general path, which gives the same
+ * result on these frames too, once packed (the tests and the decode
+ * fuzzer compare the two).
  */
 static ALWAYS_INLINE int
 fast_decode(const struct fp_frame *fr, struct fp_packed *pk)
@@ -393,12 +394,12 @@ decode_pack(const struct fp_pkt *p, uint64_t when, struct fp_packed *pk)
 void
 decode_unpack(const uint64_t *w, struct fp_key *k)
 {
-	uint8_t pb[4];
 	uint32_t ports;
 
 	memset(k, 0, sizeof(*k));
 	k->k_ipver = (uint8_t)(w[4] >> PK_VER_SHIFT & 0x0f);
-	if (k->k_ipver == 4) {
+	/* The cache's test, so that both read the same words. */
+	if (PK_IS_IPV4(w[4])) {
 		memcpy(k->k_src, &w[0], 4);
 		memcpy(k->k_dst, (const uint8_t *)&w[0] + 4, 4);
 	} else {
@@ -406,9 +407,7 @@ decode_unpack(const uint64_t *w, struct fp_key *k)
 		memcpy(k->k_dst, &w[2], 16);
 	}
 	/* Both ports at once: the bytes as on the wire, big-endian. */
-	ports = (uint32_t)w[4];
-	memcpy(pb, &ports, 4);
-	ports = (uint32_t)be16(pb) << 16 | be16(pb + 2);
+	ports = ntohl((uint32_t)w[4]);
 	k->k_sport = (uint16_t)(ports >> 16);
 	k->k_dport = (uint16_t)ports;
 	k->k_vlan = (uint16_t)(w[4] >> PK_VLAN_SHIFT & VLAN_VIDMASK);

@@ -87,8 +87,8 @@
 
 /*
  * The cache keys on the words the decoder packed (struct fp_packed): an
- * IPv4 key is words 0 and 4 alone, the others zero, so IPv4 packets
- * hash and compare two words.  The input interface is the cache's own
+ * IPv4 key is words 0 and 4 alone, so IPv4 packets hash and compare two
+ * words, and nothing reads words 1-3 of a packet or an entry.  The input interface is the cache's own
  * (fc_conf), not a key field: a probe captures on one.  A 40-byte key
  * makes a 72-byte entry.
  */
@@ -209,6 +209,7 @@ static int	 fc_next_due(struct flowcache *, uint64_t, uint64_t *,
 static int	 fc_expire_one(struct flowcache *, uint64_t);
 static void	 fc_end(struct flowcache *, uint32_t, enum flow_end);
 static FC_INLINE void fc_emit(struct flowcache *, uint32_t, enum flow_end);
+static inline int fc_full(const struct flowcache *);
 static void	 fc_make_room(struct flowcache *, uint64_t);
 static FC_INLINE void fc_new(struct flowcache *, const struct fp_packed *,
 		    uint32_t, uint64_t);
@@ -283,7 +284,7 @@ flowcache_destroy(struct flowcache *fc)
 	free(fc);
 }
 
-/* One packet, at now: a batch of one (see fc_update_slow() for rules). */
+/* One packet, at now: a batch of one (see fc_update_held() for rules). */
 void
 flowcache_update(struct flowcache *fc, const struct fp_pkt *pkt,
     uint64_t now)
@@ -416,7 +417,24 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 		    FCL_IDLE, now);
 }
 
+/* What fc_update() leaves: the rules are fc_update_held()'s. */
+static void
+fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
+    uint32_t idx)
+{
+	/*
+	 * The common case, a new flow with an entry free for it, calls
+	 * nothing, so that it need not save and restore registers.
+	 */
+	if (idx == FC_NIL && !fc_full(fc))
+		fc_new(fc, pk, b, fc->fc_now);
+	else
+		fc_update_held(fc, pk, b, idx);
+}
+
 /*
+ * A packet of a held flow that may end, or a new flow in a full cache.
+ *
  * TCP end rule: a flow that has seen FIN or RST ends tcpend ms after its
  * LAST packet, not after the FIN, so the ACK closing the connection lands
  * in the same record.  A SYN without ACK on such a flow is a new
@@ -426,22 +444,6 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
  * deadline came first, as flowcache_expire() would have seen it: the
  * record is then the same however often the caller expires.
  */
-static void
-fc_update_slow(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
-    uint32_t idx)
-{
-	/*
-	 * The common case, a new flow with an entry free for it, calls
-	 * nothing, so that it need not save and restore registers.
-	 */
-	if (idx == FC_NIL && (fc->fc_free != FC_NIL ||
-	    fc->fc_used < fc->fc_max))
-		fc_new(fc, pk, b, fc->fc_now);
-	else
-		fc_update_held(fc, pk, b, idx);
-}
-
-/* A packet of a held flow that may end, or a new flow in a full cache. */
 static void
 fc_update_held(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
     uint32_t idx)
@@ -482,7 +484,7 @@ fc_update_held(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
 			return;
 		}
 	}
-	if (fc->fc_free == FC_NIL && fc->fc_used == fc->fc_max)
+	if (fc_full(fc))
 		fc_make_room(fc, now);
 	fc_new(fc, pk, b, now);
 }
@@ -631,10 +633,7 @@ fc_bucket_of(const struct fc_hash *hash, const uint64_t *w)
 }
 #endif
 
-/*
- * Word 4 holds the IP version: an IPv4 key is words 0 and 4 alone.  An
- * entry's words 1-3 are zero then (fc_new()), a packet's unread.
- */
+/* Word 4 holds the IP version: an IPv4 key is words 0 and 4 alone. */
 static inline struct fc_entry *
 fc_lookup(const struct flowcache *fc, uint32_t b, const uint64_t *w)
 {
@@ -1037,6 +1036,13 @@ fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 	fc->fc_emit(&f, reason, fc->fc_arg);
 }
 
+/* Every entry held: a new flow needs one ended first. */
+static inline int
+fc_full(const struct flowcache *fc)
+{
+	return (fc->fc_free == FC_NIL && fc->fc_used == fc->fc_max);
+}
+
 /*
  * A full cache first ends whatever its timers already made due; only
  * when nothing is due does the least recently updated flow go, as
@@ -1087,8 +1093,6 @@ fc_new(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
 		fc->fc_epoch = now;
 	e = &fc->fc_pool[idx];
 	memcpy(e->e_key.k_w, pk->pk_key, sizeof(e->e_key.k_w));
-	if (PK_IS_IPV4(pk->pk_key[4]))
-		e->e_key.k_w[1] = e->e_key.k_w[2] = e->e_key.k_w[3] = 0;
 	e->e_first = now;
 	e->e_octets = pk->pk_octets;
 	e->e_pf = PF_ONE | pk->pk_tcpflags;

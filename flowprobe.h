@@ -86,8 +86,8 @@ struct fp_pkt {
  * A decoded packet as the flow cache takes it: the key packed into words
  * that hash and compare whole, written straight by the decoder's fast
  * path.  Words 0-3 hold the IPv6 source then destination; an IPv4 key
- * has its source then destination in word 0, and nothing reads its words
- * 1-3 (decode_pack() zeroes them, the fast path leaves them as they were).
+ * has its source then destination in word 0, and its words 1-3 are never
+ * read (decode_pack() zeroes them, the fast path leaves them as they were).
  * Word 4 holds the ports (the transport's first four bytes as they were
  * on the wire, copied into the low half as memcpy(3) lays them out; 0
  * without ports), then VLAN, IP version, protocol and ToS.  Words never

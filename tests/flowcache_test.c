@@ -54,6 +54,7 @@ static struct flowcache *mkcache(uint32_t, struct rec *);
 static struct flowcache *mkcache_if(uint32_t, uint32_t, struct rec *);
 static void	 mkpkt(struct fp_pkt *, uint32_t, uint32_t, uint8_t);
 static uint32_t	 flow_id(const struct flow *);
+static void	 garbage_words(struct fp_packed *, uint64_t);
 
 static void
 record(const struct flow *f, enum flow_end reason, void *arg)
@@ -914,6 +915,59 @@ ATF_TC_BODY(large_table_order, tc)
 }
 
 /*
+ * The decoder's fast path leaves an IPv4 key's words 1-3 as they were:
+ * packets of one flow with different garbage there are one flow, in the
+ * one-pass loop and in the prefetching one, and records carry the
+ * addresses alone.  The flow count passes the prefetching threshold.
+ * Fails if the lookup, the hash or the unpacking reads those words.
+ */
+#define GARBAGE_FLOWS	66000
+
+static void
+garbage_words(struct fp_packed *pk, uint64_t seed)
+{
+	pk->pk_key[1] = seed * UINT64_C(0x9e3779b97f4a7c15);
+	pk->pk_key[2] = ~pk->pk_key[1];
+	pk->pk_key[3] = pk->pk_key[1] ^ seed << 32;
+}
+
+ATF_TC_WITHOUT_HEAD(ipv4_unread_words);
+ATF_TC_BODY(ipv4_unread_words, tc)
+{
+	static struct fp_packed pk[GARBAGE_FLOWS];
+	static const uint8_t zero[12];
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint64_t round;
+	uint32_t i;
+
+	fc = mkcache(2 * GARBAGE_FLOWS, &r);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < GARBAGE_FLOWS; i++) {
+			mkpkt(&p, i, 40, TH_ACK);
+			decode_pack(&p, T0 + round, &pk[i]);
+			garbage_words(&pk[i], round * GARBAGE_FLOWS + i + 1);
+		}
+		/* Small batches first, while the table is small. */
+		for (i = 0; i < GARBAGE_FLOWS; i += 100)
+			flowcache_update_batch(fc, pk + i,
+			    GARBAGE_FLOWS - i < 100 ? GARBAGE_FLOWS - i : 100);
+		ATF_REQUIRE_EQ(flowcache_stats(fc)->fs_active, GARBAGE_FLOWS);
+	}
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_CHECK_EQ(r.r_total, GARBAGE_FLOWS);
+	ATF_CHECK_EQ(r.r_packets, 3 * GARBAGE_FLOWS);
+	ATF_REQUIRE(r.r_n > 0);
+	for (i = 0; i < r.r_n; i++) {
+		ATF_CHECK_EQ(r.r_flow[i].f_packets, 3);
+		ATF_CHECK(memcmp(r.r_flow[i].f_key.k_src + 4, zero, 12) == 0);
+		ATF_CHECK(memcmp(r.r_flow[i].f_key.k_dst + 4, zero, 12) == 0);
+	}
+	flowcache_destroy(fc);
+}
+
+/*
  * The cache against a plain model of its rules, on a long random run:
  * flows updated in random order, some ending with FIN, timers running
  * out between and at expiry calls, a small table evicting the least
@@ -1163,5 +1217,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ifindex_of_cache);
 	ATF_TP_ADD_TC(tp, clock_clamped);
 	ATF_TP_ADD_TC(tp, churn_conserves);
+	ATF_TP_ADD_TC(tp, ipv4_unread_words);
 	return (atf_no_error());
 }
