@@ -376,11 +376,11 @@ wr_ipfix(uint8_t *p, const struct flow *f, enum flow_end reason,
 	p[51] = ipver;
 }
 
-/* Where a data set ending at off really ends once padded. */
+/* A data set's length once padded. */
 static size_t
-ex_pad(const struct exporter *ex, size_t off)
+ex_pad(const struct exporter *ex, size_t len)
 {
-	return ((off + ex->ex_align - 1) / ex->ex_align * ex->ex_align);
+	return ((len + ex->ex_align - 1) / ex->ex_align * ex->ex_align);
 }
 
 static size_t
@@ -495,7 +495,7 @@ export_create(const struct export_conf *conf, uint64_t boot_ms,
 		errno = EINVAL;
 		return (NULL);
 	}
-	/* A set may end where its padding still fits. */
+	/* The longest datagram whose sets all end padded. */
 	ex->ex_limit = conf->ec_maxpayload / ex->ex_align * ex->ex_align;
 	ex->ex_v5max = (conf->ec_maxpayload - V5_HDRLEN) / V5_RECLEN;
 	if (ex->ex_v5max > V5_MAXRECS)
@@ -549,6 +549,7 @@ ex_begin(struct exporter *ex, uint64_t now, int force_tmpl)
 {
 	ex->ex_len = ex->ex_hdrlen;
 	ex->ex_sets[0].s_start = ex->ex_sets[1].s_start = NULL;
+	ex->ex_sets[0].s_room = ex->ex_sets[1].s_room = 0;
 	ex->ex_data = 0;
 	ex->ex_hastmpl = 0;
 	ex->ex_started = now;
@@ -571,7 +572,7 @@ static void
 ex_close_sets(struct exporter *ex)
 {
 	struct ex_set *s;
-	uint8_t *end;
+	uint8_t *end, *apart;
 	size_t len;
 	int first, i;
 
@@ -579,23 +580,23 @@ ex_close_sets(struct exporter *ex)
 		return;
 	/* The set in place first: it starts where the templates end. */
 	s = &ex->ex_sets[0];
-	first = s->s_start != NULL &&
-	    s->s_start < ex->ex_buf + ex->ex_conf.ec_maxpayload ? 0 : 1;
+	apart = ex->ex_buf + ex->ex_conf.ec_maxpayload;
+	first = s->s_start == NULL || s->s_start >= apart;
 	if ((end = ex->ex_sets[first].s_start) == NULL)
 		return;
 	for (i = 0; i < 2; i++) {
 		s = &ex->ex_sets[i == 0 ? first : 1 - first];
 		if (s->s_start == NULL)
 			continue;
-		len = s->s_end - s->s_start;
+		len = (size_t)(s->s_end - s->s_start);
 		if (s->s_start != end)
 			memcpy(end, s->s_start, len);
 		while (len % ex->ex_align != 0)
 			end[len++] = 0;
-		put16(end + 2, len);
+		put16(end + 2, (uint16_t)len);
 		end += len;
 	}
-	ex->ex_len = end - ex->ex_buf;
+	ex->ex_len = (size_t)(end - ex->ex_buf);
 }
 
 /*
@@ -630,8 +631,9 @@ ex_fits(const struct exporter *ex, const struct ex_set *s)
 static void
 ex_open_set(struct exporter *ex, struct ex_set *s)
 {
-	int t = s - ex->ex_sets;
+	int t;
 
+	t = (int)(s - ex->ex_sets);
 	if (ex->ex_sets[1 - t].s_start == NULL)
 		s->s_start = ex->ex_buf + ex->ex_len;
 	else

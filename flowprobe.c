@@ -477,7 +477,10 @@ run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 		    send_datagram, pr)) == NULL)
 			err(EX_SOFTWARE, "exporter");
 		for (i = 0; i < n; i = j) {
-			/* Expire first: records leave in the order they end. */
+			/*
+			 * Expire first: records leave in the order they end
+			 * (of each template: a datagram keeps one set each).
+			 */
 			if (fr[i].fr_time >= next_tick) {
 				if (fr[i].fr_time > pr->pr_now)
 					pr->pr_now = fr[i].fr_time;
