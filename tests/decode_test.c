@@ -75,7 +75,8 @@ static build_fn	 b_eth_tcp, b_eth_udp, b_eth_icmp, b_eth_icmp6,
 		    b_short4, b_lie6, b_ihl4, b_tso4, b_tso6, b_opts4, b_esp6,
 		    b_arp, b_8023, b_pppoe_disc, b_pppoe_lcp, b_vlan9, b_vlan8,
 		    b_mpls17, b_mpls_pw, b_mpls_pw_arp, b_mpls_pw_mpls,
-		    b_unsupp, b_null_bad, b_null_ipx, b_raw_bad;
+		    b_unsupp, b_null_bad, b_null_ipx, b_raw_bad, b_eth_udp6,
+		    b_frvlan4, b_frvlan6;
 
 static const uint8_t	 v4src[4] = { 192, 0, 2, 1 };
 static const uint8_t	 v4dst[4] = { 198, 51, 100, 2 };
@@ -540,6 +541,28 @@ b_frvlan(struct frame *f)
 }
 
 static void
+b_eth_udp6(struct frame *f)
+{
+	eth(f, 0x86dd);
+	udp6_body(f);
+}
+
+/* Untagged frames whose VLAN the capture stripped. */
+static void
+b_frvlan4(struct frame *f)
+{
+	b_eth_tcp(f);
+	f->vlan = 0x2007;
+}
+
+static void
+b_frvlan6(struct frame *f)
+{
+	b_eth_udp6(f);
+	f->vlan = 0x2007;
+}
+
+static void
 b_pad(struct frame *f)
 {
 	size_t	 o;
@@ -959,7 +982,8 @@ static const struct {
 	{ "mpls_pw", b_mpls_pw }, { "mpls_pw_arp", b_mpls_pw_arp },
 	{ "mpls_pw_mpls", b_mpls_pw_mpls }, { "unsupp", b_unsupp },
 	{ "null_bad", b_null_bad }, { "null_ipx", b_null_ipx },
-	{ "raw_bad", b_raw_bad },
+	{ "raw_bad", b_raw_bad }, { "eth_udp6", b_eth_udp6 },
+	{ "frvlan4", b_frvlan4 }, { "frvlan6", b_frvlan6 },
 };
 
 ATF_TC_WITHOUT_HEAD(eth_ipv4_tcp);
@@ -1088,6 +1112,15 @@ ATF_TC_BODY(vlan_capture_precedence, tc)
 	ATF_REQUIRE_EQ(dec(&f, &p), DECODE_OK);
 	ATF_CHECK_EQ(p.p_key.k_vlan, 7);
 	ATF_CHECK_EQ(p.p_key.k_dport, 53);
+	/* With no tag in the frame, the capture's alone. */
+	b_frvlan4(&f);
+	ATF_REQUIRE_EQ(dec(&f, &p), DECODE_OK);
+	ATF_CHECK(is_v4(&p));
+	ATF_CHECK_EQ(p.p_key.k_vlan, 7);
+	b_frvlan6(&f);
+	ATF_REQUIRE_EQ(dec(&f, &p), DECODE_OK);
+	ATF_CHECK(is_v6(&p));
+	ATF_CHECK_EQ(p.p_key.k_vlan, 7);
 }
 
 ATF_TC_WITHOUT_HEAD(mpls_ipv4);
