@@ -394,25 +394,27 @@ decode_pack(const struct fp_pkt *p, uint64_t when, struct fp_packed *pk)
 void
 decode_unpack(const uint64_t *w, struct fp_key *k)
 {
+	uint64_t w4 = w[4];
 	uint32_t ports;
 
 	memset(k, 0, sizeof(*k));
-	k->k_ipver = (uint8_t)(w[4] >> PK_VER_SHIFT & 0x0f);
 	/* The cache's test, so that both read the same words. */
-	if (PK_IS_IPV4(w[4])) {
+	if (PK_IS_IPV4(w4)) {
+		k->k_ipver = 4;
 		memcpy(k->k_src, &w[0], 4);
 		memcpy(k->k_dst, (const uint8_t *)&w[0] + 4, 4);
 	} else {
+		k->k_ipver = 6;
 		memcpy(k->k_src, &w[0], 16);
 		memcpy(k->k_dst, &w[2], 16);
 	}
 	/* Both ports at once: the bytes as on the wire, big-endian. */
-	ports = ntohl((uint32_t)w[4]);
+	ports = ntohl((uint32_t)w4);
 	k->k_sport = (uint16_t)(ports >> 16);
 	k->k_dport = (uint16_t)ports;
-	k->k_vlan = (uint16_t)(w[4] >> PK_VLAN_SHIFT & VLAN_VIDMASK);
-	k->k_proto = (uint8_t)(w[4] >> PK_PROTO_SHIFT);
-	k->k_tos = (uint8_t)(w[4] >> PK_TOS_SHIFT);
+	k->k_vlan = (uint16_t)(w4 >> PK_VLAN_SHIFT & VLAN_VIDMASK);
+	k->k_proto = (uint8_t)(w4 >> PK_PROTO_SHIFT);
+	k->k_tos = (uint8_t)(w4 >> PK_TOS_SHIFT);
 }
 
 /*
