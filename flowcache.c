@@ -209,6 +209,7 @@ static int	 fc_next_due(struct flowcache *, uint64_t, uint64_t *,
 static int	 fc_expire_one(struct flowcache *, uint64_t);
 static void	 fc_end(struct flowcache *, uint32_t, enum flow_end);
 static FC_INLINE void fc_emit(struct flowcache *, uint32_t, enum flow_end);
+static FC_INLINE void fc_emit_all(struct flowcache *, enum flow_end, int);
 static inline int fc_full(const struct flowcache *);
 static void	 fc_make_room(struct flowcache *, uint64_t);
 static FC_INLINE void fc_new(struct flowcache *, const struct fp_packed *,
@@ -516,10 +517,8 @@ flowcache_expire_some(struct flowcache *fc, uint64_t now, size_t max)
 void
 flowcache_flush(struct flowcache *fc, enum flow_end reason)
 {
-	const struct fc_link *born;
 	size_t nbuckets;
-	uint32_t end, idx, next;
-	int prefetch;
+	uint32_t idx;
 
 	/* fs_ended is indexed by reason: keep a bad one in range. */
 	if (reason < FLOW_END_IDLE || reason >= FLOW_END_MAX)
@@ -535,17 +534,11 @@ flowcache_flush(struct flowcache *fc, enum flow_end reason)
 			fc_end(fc, idx, reason);
 		return;
 	}
-	born = fc->fc_link[LINK_BORN];
-	end = fc_sentinel(fc, FCL_BORN);
-	/* As in a batch, only a table too large for the caches. */
-	prefetch = fc->fc_stats.fs_active >= FC_PREFETCH_MIN;
-	for (idx = born[end].k_next; idx != end; idx = next) {
-		next = born[idx].k_next;
-		/* Two ahead, unless that is the sentinel, past the pool. */
-		if (prefetch && next != end && born[next].k_next != end)
-			FC_PREFETCH(&fc->fc_pool[born[next].k_next]);
-		fc_emit(fc, idx, reason);
-	}
+	/* As in a batch, prefetch only a table too large for the caches. */
+	if (fc->fc_stats.fs_active >= FC_PREFETCH_MIN)
+		fc_emit_all(fc, reason, 1);
+	else
+		fc_emit_all(fc, reason, 0);
 	memset(fc->fc_bucket, 0, nbuckets * sizeof(*fc->fc_bucket));
 	fc_list_init(fc);
 	fc->fc_used = 0;
@@ -1025,15 +1018,36 @@ fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 	const struct fc_entry *e = &fc->fc_pool[idx];
 	struct flow f;
 
-	decode_unpack(e->e_key.k_w, &f.f_key);
-	f.f_key.k_ifindex = fc->fc_ifindex;
+	/* The counters before the call, so that e need not outlive it. */
 	f.f_packets = e->e_pf >> PF_SHIFT;
 	f.f_octets = e->e_octets;
 	f.f_first = e->e_first;
 	f.f_last = fc_last(e);
 	f.f_tcpflags = (uint8_t)e->e_pf;
+	decode_unpack(e->e_key.k_w, &f.f_key);
+	f.f_key.k_ifindex = fc->fc_ifindex;
 	fc->fc_stats.fs_ended[reason]++;
 	fc->fc_emit(&f, reason, fc->fc_arg);
+}
+
+/*
+ * Every flow held, in creation order, left where it is.  Inline twice,
+ * so that neither loop tests whether to prefetch.
+ */
+static FC_INLINE void
+fc_emit_all(struct flowcache *fc, enum flow_end reason, int prefetch)
+{
+	const struct fc_link *born = fc->fc_link[LINK_BORN];
+	uint32_t end, idx, next;
+
+	end = fc_sentinel(fc, FCL_BORN);
+	for (idx = born[end].k_next; idx != end; idx = next) {
+		next = born[idx].k_next;
+		/* Two ahead, unless that is the sentinel, past the pool. */
+		if (prefetch && next != end && born[next].k_next != end)
+			FC_PREFETCH(&fc->fc_pool[born[next].k_next]);
+		fc_emit(fc, idx, reason);
+	}
 }
 
 /* Every entry held: a new flow needs one ended first. */
