@@ -364,27 +364,24 @@ void
 decode_pack(const struct fp_pkt *p, uint64_t when, struct fp_packed *pk)
 {
 	const struct fp_key *k = &p->p_key;
-	uint8_t pb[4];
-	uint32_t ports;
+	uint64_t w4;
 
+	/* The ports as on the wire, as decode_unpack() reads them. */
+	w4 = htonl((uint32_t)k->k_sport << 16 | k->k_dport) |
+	    (uint64_t)(k->k_vlan & VLAN_VIDMASK) << PK_VLAN_SHIFT |
+	    (uint64_t)(k->k_ipver & 0x0f) << PK_VER_SHIFT |
+	    (uint64_t)k->k_proto << PK_PROTO_SHIFT |
+	    (uint64_t)k->k_tos << PK_TOS_SHIFT;
 	memset(pk->pk_key, 0, sizeof(pk->pk_key));
-	if (k->k_ipver == 4) {
+	/* The cache's test, so that it reads the words written here. */
+	if (PK_IS_IPV4(w4)) {
 		memcpy(&pk->pk_key[0], k->k_src, 4);
 		memcpy((uint8_t *)&pk->pk_key[0] + 4, k->k_dst, 4);
 	} else {
 		memcpy(&pk->pk_key[0], k->k_src, 16);
 		memcpy(&pk->pk_key[2], k->k_dst, 16);
 	}
-	pb[0] = (uint8_t)(k->k_sport >> 8);
-	pb[1] = (uint8_t)k->k_sport;
-	pb[2] = (uint8_t)(k->k_dport >> 8);
-	pb[3] = (uint8_t)k->k_dport;
-	memcpy(&ports, pb, 4);
-	pk->pk_key[4] = ports |
-	    (uint64_t)(k->k_vlan & VLAN_VIDMASK) << PK_VLAN_SHIFT |
-	    (uint64_t)(k->k_ipver & 0x0f) << PK_VER_SHIFT |
-	    (uint64_t)k->k_proto << PK_PROTO_SHIFT |
-	    (uint64_t)k->k_tos << PK_TOS_SHIFT;
+	pk->pk_key[4] = w4;
 	pk->pk_time = when;
 	pk->pk_octets = p->p_octets;
 	pk->pk_tcpflags = p->p_tcpflags;
