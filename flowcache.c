@@ -88,9 +88,9 @@
 /*
  * The cache keys on the words the decoder packed (struct fp_packed): an
  * IPv4 key is words 0 and 4 alone, so IPv4 packets hash and compare two
- * words, and nothing reads words 1-3 of a packet or an entry.  The input interface is the cache's own
- * (fc_conf), not a key field: a probe captures on one.  A 40-byte key
- * makes a 72-byte entry.
+ * words, and nothing reads words 1-3 of a packet or an entry.  The input
+ * interface is the cache's own (fc_conf), not a key field: a probe
+ * captures on one.  A 40-byte key makes a 72-byte entry.
  */
 struct fc_key {
 	uint64_t	 k_w[PK_WORDS];
@@ -943,11 +943,12 @@ fc_next_due(struct flowcache *fc, uint64_t now, uint64_t *when,
 {
 	enum flow_end r;
 	uint64_t d;
+	uint32_t head;
 	int best, i;
 
 	for (i = FCL_IDLE; i <= FCL_ENDING; i++)
-		if (fc_head(fc, i) == fc->fc_recent[i] &&
-		    fc_head(fc, i) != FC_NIL &&
+		if ((head = fc_head(fc, i)) != FC_NIL &&
+		    head == fc->fc_recent[i] &&
 		    fc_quiet_deadline(fc, i, fc->fc_epoch, &r) <= now) {
 			fc_settle(fc);
 			break;
@@ -955,9 +956,9 @@ fc_next_due(struct flowcache *fc, uint64_t now, uint64_t *when,
 	best = -1;
 	*when = UINT64_MAX;
 	for (i = 0; i < FCL_MAX; i++) {
-		if (fc_head(fc, i) == FC_NIL)
+		if ((head = fc_head(fc, i)) == FC_NIL)
 			continue;
-		if (i != FCL_BORN && fc_head(fc, i) == fc->fc_recent[i])
+		if (i != FCL_BORN && head == fc->fc_recent[i])
 			/* Not sorted: no earlier than the epoch allows. */
 			d = fc_quiet_deadline(fc, i, fc->fc_epoch, &r);
 		else

@@ -145,7 +145,8 @@ int		 decode_frame(int, const struct fp_frame *, uint32_t,
 		    struct fp_pkt *);
 size_t		 decode_frames(int, const struct fp_frame *, size_t,
 		    struct fp_packed *, uint64_t *);
-void		 decode_pack(const struct fp_pkt *, uint64_t, struct fp_packed *);
+void		 decode_pack(const struct fp_pkt *, uint64_t,
+		    struct fp_packed *);
 void		 decode_unpack(const uint64_t *, struct fp_key *);
 
 /* pcapfile.c */

@@ -320,8 +320,8 @@ same_words(const struct fp_packed *a, const struct fp_packed *b)
 {
 	if (a->pk_key[0] != b->pk_key[0] || a->pk_key[4] != b->pk_key[4])
 		return (0);
-	return (PK_IS_IPV4(a->pk_key[4]) ||
-	    memcmp(&a->pk_key[1], &b->pk_key[1], 3 * sizeof(a->pk_key[1])) == 0);
+	return (PK_IS_IPV4(a->pk_key[4]) || memcmp(&a->pk_key[1],
+	    &b->pk_key[1], 3 * sizeof(a->pk_key[1])) == 0);
 }
 
 /* Frame builders, one per encapsulation or oddity. */
