@@ -573,7 +573,7 @@ ex_close_sets(struct exporter *ex)
 {
 	struct ex_set *s;
 	uint8_t *end, *apart;
-	size_t len;
+	size_t len, padded;
 	int first, i;
 
 	if (ex->ex_tmpls == NULL)
@@ -591,8 +591,9 @@ ex_close_sets(struct exporter *ex)
 		len = (size_t)(s->s_end - s->s_start);
 		if (s->s_start != end)
 			memcpy(end, s->s_start, len);
-		while (len % ex->ex_align != 0)
-			end[len++] = 0;
+		/* At most align - 1 bytes: no call to memset(3) for them. */
+		for (padded = ex_pad(ex, len); len < padded; len++)
+			end[len] = 0;
 		put16(end + 2, (uint16_t)len);
 		end += len;
 	}
