@@ -256,7 +256,8 @@ static ALWAYS_INLINE int
 fast_ip(const struct fp_frame *fr, int ver, uint32_t off, uint16_t vlan,
     struct fp_packed *pk)
 {
-	const uint8_t	*ip, *l4;
+	static const uint8_t noflags;
+	const uint8_t	*ip, *l4, *flags;
 	uint64_t	 w4;
 	uint32_t	 caplen, wirelen, len, need, ports;
 	uint16_t	 frag;
@@ -283,12 +284,18 @@ fast_ip(const struct fp_frame *fr, int ver, uint32_t off, uint16_t vlan,
 		w4 = (uint64_t)((ip[0] & 0x0f) << 4 | ip[1] >> 4) <<
 		    PK_TOS_SHIFT | (uint64_t)6 << PK_VER_SHIFT;
 	}
+	/*
+	 * The flags byte's address, UDP's a zero of our own: read without
+	 * asking the protocol twice.
+	 */
 	l4 = ip + need;
-	if (proto == PROTO_TCP)
+	if (proto == PROTO_TCP) {
 		need += TCP_FLAGSOFF + 1;
-	else if (proto == PROTO_UDP)
+		flags = l4 + TCP_FLAGSOFF;
+	} else if (proto == PROTO_UDP) {
 		need += 4;
-	else
+		flags = &noflags;
+	} else
 		return (-1);
 	/* Transport within the capture and within what the header claims. */
 	wirelen = fr->fr_wirelen > caplen ? fr->fr_wirelen : caplen;
@@ -303,7 +310,7 @@ fast_ip(const struct fp_frame *fr, int ver, uint32_t off, uint16_t vlan,
 	else
 		memcpy(&pk->pk_key[0], ip + 8, 32);
 	pk->pk_octets = len;
-	pk->pk_tcpflags = proto == PROTO_TCP ? l4[TCP_FLAGSOFF] : 0;
+	pk->pk_tcpflags = *flags;
 	pk->pk_time = fr->fr_time;
 	return (0);
 }
