@@ -259,7 +259,7 @@ fast_ip(const struct fp_frame *fr, int ver, uint32_t off, uint16_t vlan,
 	static const uint8_t noflags;
 	const uint8_t	*ip, *l4, *flags;
 	uint64_t	 w4;
-	uint32_t	 caplen, wirelen, len, need, ports;
+	uint32_t	 caplen, len, need, ports;
 	uint16_t	 frag;
 	uint8_t		 proto;
 
@@ -297,9 +297,13 @@ fast_ip(const struct fp_frame *fr, int ver, uint32_t off, uint16_t vlan,
 		flags = &noflags;
 	} else
 		return (-1);
-	/* Transport within the capture and within what the header claims. */
-	wirelen = fr->fr_wirelen > caplen ? fr->fr_wirelen : caplen;
-	if (caplen < off + need || len < need || len > wirelen - off)
+	/*
+	 * Transport within the capture and within what the header claims,
+	 * which is within the wire.  A frame whose wire length is short of
+	 * what was captured breaks fp_frame's promise: the general path
+	 * takes it.
+	 */
+	if (caplen < off + need || len < need || len + off > fr->fr_wirelen)
 		return (-1);
 
 	memcpy(&ports, l4, 4);
