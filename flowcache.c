@@ -171,12 +171,12 @@ struct flowcache {
 };
 
 static uint64_t	 fc_splitmix(uint64_t *, uint64_t);
-static inline uint32_t fc_bucket_of(const struct fc_hash *,
+static inline size_t fc_bucket_of(const struct fc_hash *,
 		    const uint64_t *);
 static inline struct fc_entry *fc_lookup(const struct flowcache *,
-		    uint32_t, const uint64_t *);
+		    size_t, const uint64_t *);
 static FC_INLINE void fc_update(struct flowcache *,
-		    const struct fp_packed *, uint32_t, uint64_t, int);
+		    const struct fp_packed *, size_t, uint64_t, int);
 static void	 fc_update_slow(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint32_t);
 static FC_NOINLINE void fc_update_held(struct flowcache *,
@@ -348,7 +348,8 @@ flowcache_update_batch(struct flowcache *restrict fc,
 	for (; n > 0; pkts += m, n -= m) {
 		m = n < FC_BATCH ? n : FC_BATCH;
 		for (i = 0; i < m; i++) {
-			b[i] = fc_bucket_of(&fc->fc_hash, pkts[i].pk_key);
+			b[i] = (uint32_t)fc_bucket_of(&fc->fc_hash,
+			    pkts[i].pk_key);
 			FC_PREFETCH(&fc->fc_bucket[b[i]]);
 		}
 		for (i = 0; i < m; i++) {
@@ -384,7 +385,7 @@ flowcache_update_batch(struct flowcache *restrict fc,
  */
 static FC_INLINE void
 fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
-    uint32_t b, uint64_t now, int inorder)
+    size_t b, uint64_t now, int inorder)
 {
 	struct fc_entry *e;
 	uint64_t age, first, pf;
@@ -392,7 +393,7 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 
 	if (FC_RARELY((e = fc_lookup(fc, b, pk->pk_key)) == NULL)) {
 		fc->fc_now = now;
-		fc_update_slow(fc, pk, b, FC_NIL);
+		fc_update_slow(fc, pk, (uint32_t)b, FC_NIL);
 		return;
 	}
 	pf = e->e_pf;
@@ -405,7 +406,8 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	    age - lastoff >= fc->fc_inactive ||
 	    e->e_octets + pk->pk_octets > fc->fc_maxcount)) {
 		fc->fc_now = now;
-		fc_update_slow(fc, pk, b, (uint32_t)(e - fc->fc_pool));
+		fc_update_slow(fc, pk, (uint32_t)b,
+		    (uint32_t)(e - fc->fc_pool));
 		return;
 	}
 	e->e_lastoff = (uint32_t)age;
@@ -580,10 +582,11 @@ fc_splitmix(uint64_t *state, uint64_t k)
  * sender picks, they collide with probability about 2^-64 (2^-32 with
  * 32-bit halves) over the secret, so a crafted flood cannot pile up in
  * a bucket.  A multiply by a secret odd word then spreads the sum into
- * the top bits, which pick the bucket.
+ * the top bits, which pick the bucket.  The bucket fits in 32 bits but
+ * comes back as a size_t, so that indexing with it widens nothing.
  */
 #ifdef __SIZEOF_INT128__
-static inline uint32_t
+static inline size_t
 fc_bucket_of(const struct fc_hash *hash, const uint64_t *w)
 {
 	typedef unsigned __int128 u128;
@@ -599,7 +602,7 @@ fc_bucket_of(const struct fc_hash *hash, const uint64_t *w)
 		    (u128)(w[2] + k[2]) * (w[3] + k[3]) +
 		    (u128)(w[4] + k[4]) * k[5];
 	h = (uint64_t)(s >> 64) ^ (uint64_t)s;
-	return ((uint32_t)((h * k[6]) >> hash->h_shift));
+	return ((size_t)((h * k[6]) >> hash->h_shift));
 }
 #else
 static inline uint64_t
@@ -609,7 +612,7 @@ fc_nh(uint64_t w, uint64_t k)
 	    (uint32_t)((w >> 32) + (k >> 32)));
 }
 
-static inline uint32_t
+static inline size_t
 fc_bucket_of(const struct fc_hash *hash, const uint64_t *w)
 {
 	const uint64_t *k = hash->h_k;
@@ -622,13 +625,13 @@ fc_bucket_of(const struct fc_hash *hash, const uint64_t *w)
 		    fc_nh(w[2], k[2]) + fc_nh(w[3], k[3]) +
 		    fc_nh(w[4], k[4]);
 	h ^= h >> 32;
-	return ((uint32_t)((h * k[6]) >> hash->h_shift));
+	return ((size_t)((h * k[6]) >> hash->h_shift));
 }
 #endif
 
 /* Word 4 holds the IP version: an IPv4 key is words 0 and 4 alone. */
 static inline struct fc_entry *
-fc_lookup(const struct flowcache *fc, uint32_t b, const uint64_t *w)
+fc_lookup(const struct flowcache *fc, size_t b, const uint64_t *w)
 {
 	struct fc_entry *e;
 	const uint64_t *k;
