@@ -396,12 +396,13 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 		fc_update_slow(fc, pk, (uint32_t)b, FC_NIL);
 		return;
 	}
-	pf = e->e_pf;
+	/* The word as it will be: its flags are the ones to test. */
+	pf = (e->e_pf + PF_ONE) | pk->pk_tcpflags;
 	first = e->e_first;
 	lastoff = e->e_lastoff;
 	/* now >= last >= first: the clock never runs backwards. */
 	age = now - first;
-	if (FC_RARELY(fc_lru_list(pf | pk->pk_tcpflags) == FCL_ENDING ||
+	if (FC_RARELY(fc_lru_list(pf) == FCL_ENDING ||
 	    age >= fc->fc_active ||
 	    age - lastoff >= fc->fc_inactive ||
 	    e->e_octets + pk->pk_octets > fc->fc_maxcount)) {
@@ -411,7 +412,7 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 		return;
 	}
 	e->e_lastoff = (uint32_t)age;
-	e->e_pf = (pf + PF_ONE) | pk->pk_tcpflags;
+	e->e_pf = pf;
 	e->e_octets += pk->pk_octets;
 	if (FC_RARELY(first + lastoff < fc->fc_epoch) || (inorder &&
 	    &fc->fc_pool[fc->fc_link[LINK_LRU][fc_sentinel(fc,
