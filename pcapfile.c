@@ -78,7 +78,7 @@ struct pcapfile {
 static inline uint32_t pf_get32(const uint8_t *, int);
 static inline size_t pf_records(struct pcapfile *, struct fp_frame *,
 		    size_t, int, int);
-static inline void pf_frame(const uint8_t *, uint32_t, int, int,
+static inline void pf_frame(const uint8_t *, uint32_t, uint32_t, int, int,
 		    struct fp_frame *);
 static uint16_t	 pf_get16(const uint8_t *, int);
 static int	 pf_fill(struct pcapfile *, size_t);
@@ -294,7 +294,7 @@ pcapfile_next(struct pcapfile *pf, struct fp_frame *fr, char *errbuf,
 {
 	const uint8_t *h;
 	uint64_t recoff, recno;
-	uint32_t incl;
+	uint32_t incl, orig;
 	int error;
 
 	if (pf->pf_state == PF_EOF)
@@ -333,8 +333,14 @@ pcapfile_next(struct pcapfile *pf, struct fp_frame *fr, char *errbuf,
 		    "truncated record %" PRIu64 " at offset %" PRIu64,
 		    recno, recoff));
 
-	/* The fill may have moved the record to the front. */
-	pf_frame(pf->pf_buf + pf->pf_pos, incl, pf->pf_be, pf->pf_nsec, fr);
+	/*
+	 * The fill may have moved the record to the front.  A wire length
+	 * short of the capture is a writer's slip: the capture is the wire.
+	 */
+	h = pf->pf_buf + pf->pf_pos;
+	orig = pf_get32(h + 12, pf->pf_be);
+	pf_frame(h, incl, orig > incl ? orig : incl, pf->pf_be, pf->pf_nsec,
+	    fr);
 	pf->pf_pos += PF_RECHDR + (size_t)incl;
 	pf->pf_recno = recno;
 	return (1);
@@ -377,15 +383,17 @@ pcapfile_read(struct pcapfile *pf, struct fp_frame *fr, size_t max,
 	return ((int)n);
 }
 
-/* A record whose incl captured bytes are all at h + PF_RECHDR. */
+/*
+ * A record whose incl captured bytes are all at h + PF_RECHDR, of wire
+ * length orig, which the caller has made at least incl.
+ */
 static inline void
-pf_frame(const uint8_t *h, uint32_t incl, int be, int nsec,
+pf_frame(const uint8_t *h, uint32_t incl, uint32_t orig, int be, int nsec,
     struct fp_frame *fr)
 {
-	uint32_t frac, orig;
+	uint32_t frac;
 
 	frac = pf_get32(h + 4, be);
-	orig = pf_get32(h + 12, be);
 	/* Some writers round up into a full second; keep time monotonic. */
 	if (nsec)
 		frac = (frac >= 1000000000U ? 999999999U : frac) / 1000000U;
@@ -394,7 +402,7 @@ pf_frame(const uint8_t *h, uint32_t incl, int be, int nsec,
 	*fr = (struct fp_frame){
 		.fr_data = h + PF_RECHDR,
 		.fr_caplen = incl,
-		.fr_wirelen = orig > incl ? orig : incl,
+		.fr_wirelen = orig,
 		.fr_time = (uint64_t)pf_get32(h, be) * 1000 + frac,
 	};
 }
@@ -405,7 +413,8 @@ pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
 {
 	const uint8_t *h, *last;
 	struct fp_frame *f, *fend;
-	uint32_t incl;
+	size_t incl;
+	uint32_t orig;
 
 	/* The last place a record header fits, if it fits at all. */
 	if (pf->pf_end - pf->pf_pos < PF_RECHDR)
@@ -414,10 +423,12 @@ pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
 	last = pf->pf_buf + pf->pf_end - PF_RECHDR;
 	for (f = fr, fend = fr + max; f < fend && h <= last; f++) {
 		incl = pf_get32(h + 8, be);
-		if (incl > PF_MAXCAPLEN || (size_t)(last - h) < incl)
+		orig = pf_get32(h + 12, be);
+		if (incl > PF_MAXCAPLEN || (size_t)(last - h) < incl ||
+		    orig < incl)
 			break;
-		pf_frame(h, incl, be, nsec, f);
-		h += PF_RECHDR + (size_t)incl;
+		pf_frame(h, (uint32_t)incl, orig, be, nsec, f);
+		h += PF_RECHDR + incl;
 	}
 	pf->pf_pos = (size_t)(h - pf->pf_buf);
 	return ((size_t)(f - fr));

@@ -501,10 +501,12 @@ ATF_TC_BODY(frac_clamped, tc)
 ATF_TC_WITHOUT_HEAD(origlen_below_caplen);
 ATF_TC_BODY(origlen_below_caplen, tc)
 {
+	static const uint32_t want[5] = { 70, 60, 80, 60, 90 };
 	struct sf s;
 	struct pcapfile *pf;
-	struct fp_frame fr;
+	struct fp_frame fr, batch[5];
 	char errbuf[256];
+	int got, i, n;
 
 	sf_hdr(&s, 0, MAGIC_USEC, 2, 4, LINK_ETHERNET);
 	sf_rec(&s, 1, 0, 60, 10, NULL);
@@ -515,6 +517,25 @@ ATF_TC_BODY(origlen_below_caplen, tc)
 	ATF_CHECK_EQ(fr.fr_wirelen, 60);
 	ATF_REQUIRE_EQ(pcapfile_next(pf, &fr, errbuf, sizeof(errbuf)), 1);
 	ATF_CHECK_EQ(fr.fr_wirelen, 60);
+	pcapfile_close(pf);
+	free(s.s_buf);
+
+	/* Read in batches, such records among good ones come out alike. */
+	sf_hdr(&s, 0, MAGIC_USEC, 2, 4, LINK_ETHERNET);
+	sf_rec(&s, 1, 0, 60, 70, NULL);
+	sf_rec(&s, 1, 0, 60, 10, NULL);
+	sf_rec(&s, 1, 0, 60, 80, NULL);
+	sf_rec(&s, 1, 0, 60, 0, NULL);
+	sf_rec(&s, 1, 0, 60, 90, NULL);
+	pf = sf_open(&s);
+	for (n = 0; (got = pcapfile_read(pf, batch + n, 5 - n, errbuf,
+	    sizeof(errbuf))) > 0; n += got)
+		continue;
+	ATF_CHECK_EQ(got, 0);
+	ATF_REQUIRE_EQ(n, 5);
+	for (i = 0; i < n; i++)
+		ATF_CHECK_EQ_MSG(batch[i].fr_wirelen, want[i],
+		    "record %d: wire length %u", i + 1, batch[i].fr_wirelen);
 	pcapfile_close(pf);
 	free(s.s_buf);
 }
