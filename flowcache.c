@@ -176,7 +176,10 @@ static inline size_t fc_bucket_of(const struct fc_hash *,
 static inline struct fc_entry *fc_lookup(const struct flowcache *,
 		    size_t, const uint64_t *);
 static FC_INLINE void fc_update(struct flowcache *,
-		    const struct fp_packed *, size_t, uint64_t, int);
+		    const struct fp_packed *, size_t, uint64_t, int, int);
+static FC_INLINE uint64_t fc_update_run(struct flowcache *,
+		    const struct fc_hash *, const struct fp_packed *,
+		    const struct fp_packed *, uint64_t, int);
 static void	 fc_update_slow(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint32_t);
 static FC_NOINLINE void fc_update_held(struct flowcache *,
@@ -333,12 +336,12 @@ flowcache_update_batch(struct flowcache *restrict fc,
 		fc->fc_unsorted = 1;
 		/* A copy the slow path's calls cannot change. */
 		hash = fc->fc_hash;
-		for (end = pkts + n; pkts < end; pkts++) {
-			if (pkts->pk_time > now)
-				now = pkts->pk_time;
-			fc_update(fc, pkts, fc_bucket_of(&hash, pkts->pk_key),
-			    now, 0);
-		}
+		end = pkts + n;
+		/* 64-bit counters (v9, IPFIX) have no limit to test. */
+		if (fc->fc_maxcount == UINT64_MAX)
+			now = fc_update_run(fc, &hash, pkts, end, now, 0);
+		else
+			now = fc_update_run(fc, &hash, pkts, end, now, 1);
 		fc->fc_now = now;
 		return;
 	}
@@ -366,10 +369,25 @@ flowcache_update_batch(struct flowcache *restrict fc,
 			}
 			if (pkts[i].pk_time > now)
 				now = pkts[i].pk_time;
-			fc_update(fc, &pkts[i], b[i], now, 1);
+			fc_update(fc, &pkts[i], b[i], now, 1, 1);
 		}
 	}
 	fc->fc_now = now;
+}
+
+/* One pass, the record limit tested or not. */
+static FC_INLINE uint64_t
+fc_update_run(struct flowcache *restrict fc, const struct fc_hash *hash,
+    const struct fp_packed *pk, const struct fp_packed *end, uint64_t now,
+    int limited)
+{
+	for (; pk < end; pk++) {
+		if (pk->pk_time > now)
+			now = pk->pk_time;
+		fc_update(fc, pk, fc_bucket_of(hash, pk->pk_key), now, 0,
+		    limited);
+	}
+	return (now);
 }
 
 /*
@@ -380,12 +398,13 @@ flowcache_update_batch(struct flowcache *restrict fc,
  * count about to pass what the record carries) takes fc_update_slow().
  * The packet count needs no test of its own: every packet carries at
  * least one octet (the decoder's an IP header), so packets never
- * outnumber octets.  In order, the flow goes to the tail of its list
- * unless it is there; else only out of the ordered part.
+ * outnumber octets; nor does the octet count unless limited, since no
+ * count reaches UINT64_MAX.  In order, the flow goes to the tail of its
+ * list unless it is there; else only out of the ordered part.
  */
 static FC_INLINE void
 fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
-    size_t b, uint64_t now, int inorder)
+    size_t b, uint64_t now, int inorder, int limited)
 {
 	struct fc_entry *e;
 	uint64_t age, first, pf;
@@ -405,7 +424,7 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	if (FC_RARELY(fc_lru_list(pf) == FCL_ENDING ||
 	    age >= fc->fc_active ||
 	    age - lastoff >= fc->fc_inactive ||
-	    e->e_octets + pk->pk_octets > fc->fc_maxcount)) {
+	    (limited && e->e_octets + pk->pk_octets > fc->fc_maxcount))) {
 		fc->fc_now = now;
 		fc_update_slow(fc, pk, (uint32_t)b,
 		    (uint32_t)(e - fc->fc_pool));
