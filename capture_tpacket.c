@@ -19,8 +19,9 @@
  * TPACKET_V3 receive ring is mapped into the process, so that frames are
  * read where the kernel wrote them.  This file owns the socket setup, the
  * walk of the ring's blocks in ring order with every record header checked
- * against its block, the VLAN tag the kernel stripped on receive, and the
- * socket's statistics.  It is compiled empty where <net/bpf.h> exists.
+ * against its block, putting back the VLAN tag the kernel stripped on
+ * receive, and the socket's statistics.  It is compiled empty where
+ * <net/bpf.h> exists.
  */
 
 #if __has_include(<linux/if_packet.h>) && !__has_include(<net/bpf.h>)
@@ -65,6 +66,17 @@
 #define TP_RETIRE_MS	100
 #define TP_MAXSNAPLEN	262144		/* libpcap's MAXIMUM_SNAPLEN */
 
+/*
+ * Linux strips the outer VLAN tag of a received frame into the record's
+ * header, where BPF leaves it in the frame.  The walk puts it back, so
+ * that every backend hands over frames as they were on the wire: the
+ * addresses move TP_TAGLEN bytes towards the header, into room the
+ * socket asks the kernel to leave (PACKET_RESERVE), and the tag follows.
+ */
+#define TP_TAGLEN	4
+#define TP_ADDRLEN	12		/* destination and source */
+#define TP_ETHERTYPE_VLAN 0x8100
+
 /* The kernel and the walk share each block's status word. */
 _Static_assert(sizeof(_Atomic uint32_t) == sizeof(uint32_t),
     "block_status must be usable as an atomic");
@@ -96,8 +108,9 @@ static int	 tp_linktype(int, const char *, int *, int *, char *,
 static int	 tp_filter(struct capture *, const struct capture_conf *,
 		    char *, size_t);
 static int	 tp_ring(struct capture *, char *, size_t);
-static int	 tp_walk(struct capture *, const uint8_t *,
-		    capture_frame_fn *, void *);
+static int	 tp_walk(struct capture *, uint8_t *, capture_frame_fn *,
+		    void *);
+static const uint8_t *tp_retag(uint8_t *, const struct tpacket3_hdr *);
 static int	 tp_error(struct capture *);
 static int	 tp_gone(const struct capture *);
 
@@ -214,7 +227,7 @@ tp_ring(struct capture *cp, char *errbuf, size_t errlen)
 	void *ring;
 
 	frame = TPACKET_ALIGN(TPACKET3_HDRLEN + 2 * TPACKET_ALIGNMENT +
-	    cp->cp_snaplen);
+	    TP_TAGLEN + cp->cp_snaplen);
 	memset(&req, 0, sizeof(req));
 	req.tp_block_size = TP_BLOCKSIZE;
 	while (req.tp_block_size < frame)
@@ -254,7 +267,7 @@ capture_open(const struct capture_conf *cc, char *errbuf, size_t errlen)
 	struct capture *cp;
 	struct packet_mreq mr;
 	struct sockaddr_ll sll;
-	unsigned int ifindex;
+	unsigned int ifindex, reserve;
 	int hatype, version;
 
 	if (cc->cc_ifname == NULL ||
@@ -296,6 +309,11 @@ capture_open(const struct capture_conf *cc, char *errbuf, size_t errlen)
 	    sizeof(version)) == -1)
 		return (tp_fail(cp, errno, errbuf, errlen,
 		    "PACKET_VERSION TPACKET_V3: %s", strerror(errno)));
+	reserve = TP_TAGLEN;
+	if (setsockopt(cp->cp_fd, SOL_PACKET, PACKET_RESERVE, &reserve,
+	    sizeof(reserve)) == -1)
+		return (tp_fail(cp, errno, errbuf, errlen,
+		    "PACKET_RESERVE: %s", strerror(errno)));
 	if (tp_filter(cp, cc, errbuf, errlen) == -1) {
 		capture_close(cp);
 		return (NULL);
@@ -370,18 +388,18 @@ capture_fd(const struct capture *cp)
  * Hands over the records of one block the kernel has retired.  Nothing in
  * a record is trusted: its header must lie in the block, its data between
  * the header and the block's end, and each step must move forward, or
- * the rest of the block is counted as bad and skipped.
+ * the rest of the block is counted as bad and skipped.  A record whose
+ * stripped tag has no room to go back is bad too: the kernel left none.
  */
 static int
-tp_walk(struct capture *cp, const uint8_t *blk, capture_frame_fn *fn,
-    void *arg)
+tp_walk(struct capture *cp, uint8_t *blk, capture_frame_fn *fn, void *arg)
 {
 	const struct tpacket_block_desc *bd;
 	const struct tpacket3_hdr *h;
 	const struct sockaddr_ll *sll;
 	struct fp_frame fr;
 	uint32_t blklen, npkts, off, k, snap, mac, next, status;
-	int n;
+	int n, tagged;
 
 	bd = (const struct tpacket_block_desc *)blk;
 	blklen = bd->hdr.bh1.blk_len;
@@ -407,22 +425,28 @@ tp_walk(struct capture *cp, const uint8_t *blk, capture_frame_fn *fn,
 		/* The sockaddr_ll lies between the header and tp_mac. */
 		sll = (const struct sockaddr_ll *)((const uint8_t *)h +
 		    TPACKET_ALIGN(sizeof(*h)));
+		tagged = (status & TP_STATUS_VLAN_VALID) != 0 &&
+		    snap >= TP_ADDRLEN;
 		if (mac < TPACKET3_HDRLEN || mac > blklen - off ||
-		    snap > blklen - off - mac || snap > h->tp_len) {
+		    snap > blklen - off - mac || snap > h->tp_len ||
+		    (tagged && mac - TPACKET3_HDRLEN < TP_TAGLEN)) {
 			cp->cp_badrec++;
 		} else if (cp->cp_skipout != 0 &&
 		    sll->sll_pkttype == PACKET_OUTGOING) {
 			/* Already seen arriving (lo). */
 			cp->cp_skipped++;
 		} else {
-			fr.fr_data = (const uint8_t *)h + mac;
+			fr.fr_data = blk + off + mac;
+			fr.fr_wirelen = h->tp_len;
+			if (tagged) {
+				fr.fr_data = tp_retag(blk + off + mac, h);
+				snap += TP_TAGLEN;
+				fr.fr_wirelen += TP_TAGLEN;
+			}
 			fr.fr_caplen = snap < cp->cp_snaplen ? snap :
 			    cp->cp_snaplen;
-			fr.fr_wirelen = h->tp_len;
 			fr.fr_time = (uint64_t)h->tp_sec * 1000 +
 			    h->tp_nsec / 1000000;
-			fr.fr_vlan = (status & TP_STATUS_VLAN_VALID) != 0 ?
-			    (uint16_t)(h->hv1.tp_vlan_tci & 0xfff) : 0;
 			fn(&fr, arg);
 			n++;
 		}
@@ -431,6 +455,27 @@ tp_walk(struct capture *cp, const uint8_t *blk, capture_frame_fn *fn,
 	if (k < npkts)
 		cp->cp_badrec += npkts - k;
 	return (n);
+}
+
+/*
+ * The frame at frame with its stripped tag back in place, TP_TAGLEN bytes
+ * earlier.  The TPID is the one the kernel saw when it says so (802.1ad
+ * outer tags), else 802.1Q's; the TCI is whole, priority bits included.
+ */
+static const uint8_t *
+tp_retag(uint8_t *frame, const struct tpacket3_hdr *h)
+{
+	uint8_t *tagged = frame - TP_TAGLEN;
+	uint16_t tpid;
+
+	tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) != 0 ?
+	    h->hv1.tp_vlan_tpid : TP_ETHERTYPE_VLAN;
+	memmove(tagged, frame, TP_ADDRLEN);
+	tagged[TP_ADDRLEN] = tpid >> 8;
+	tagged[TP_ADDRLEN + 1] = tpid & 0xff;
+	tagged[TP_ADDRLEN + 2] = h->hv1.tp_vlan_tci >> 8;
+	tagged[TP_ADDRLEN + 3] = h->hv1.tp_vlan_tci & 0xff;
+	return (tagged);
 }
 
 /*

@@ -205,10 +205,10 @@ be16(const uint8_t *b)
  * Nearly every frame a mirror port carries is Ethernet, with at most one
  * 802.1Q tag, then IPv4 without options or IPv6 without extension
  * headers, then TCP or UDP captured as far as the ports and TCP flags.
- * Those take this straight path, in one of five shapes (IPv4 or IPv6,
- * tagged or not, and untagged IPv4 with no VLAN at all), each fast_ip()
- * inlined with its offsets (and there the VLAN) constant: a few length
- * checks up front, then plain offsets, straight into the cache's words.
+ * Those take this straight path, in one of four shapes (IPv4 or IPv6,
+ * tagged or not), each fast_ip() inlined with its offsets (and, untagged,
+ * the VLAN) constant: a few length checks up front, then plain offsets,
+ * straight into the cache's words.
  * Anything else returns -1 for the general path, which gives the same
  * result on these frames too, once packed (the tests and the decode
  * fuzzer compare the two).
@@ -226,23 +226,15 @@ fast_decode(const struct fp_frame *fr, struct fp_packed *pk)
 	h = fr->fr_data;
 	if (fr->fr_caplen < FAST_MINCAP)
 		return (-1);
-	vlan = fr->fr_vlan & VLAN_VIDMASK;
+	/* In the order they are common. */
 	etype = be16(h + 12);
-	/*
-	 * In the order they are common.  The commonest of all, IPv4 with no
-	 * VLAN anywhere, gets a shape of its own with that constant too.
-	 */
-	if (etype == ET_IPV4 && vlan == 0)
-		return (fast_ip(fr, 4, ETHER_HDRLEN, 0, pk));
 	if (etype == ET_IPV4)
-		return (fast_ip(fr, 4, ETHER_HDRLEN, vlan, pk));
+		return (fast_ip(fr, 4, ETHER_HDRLEN, 0, pk));
 	if (etype == ET_IPV6)
-		return (fast_ip(fr, 6, ETHER_HDRLEN, vlan, pk));
+		return (fast_ip(fr, 6, ETHER_HDRLEN, 0, pk));
 	if (etype != ET_VLAN)
 		return (-1);
-	/* Outermost wins, and a VLAN the capture stripped is outer. */
-	if (vlan == 0)
-		vlan = be16(h + 14) & VLAN_VIDMASK;
+	vlan = be16(h + 14) & VLAN_VIDMASK;
 	etype = be16(h + 16);
 	if (etype == ET_IPV4)
 		return (fast_ip(fr, 4, ETHER_HDRLEN + 4, vlan, pk));
@@ -445,8 +437,6 @@ general_decode(int linktype, const struct fp_frame *fr, uint32_t ifindex,
 	/* The key is hashed whole, padding included. */
 	memset(p, 0, sizeof(*p));
 	p->p_key.k_ifindex = ifindex;
-	if (fr->fr_vlan != 0)
-		p->p_key.k_vlan = fr->fr_vlan & VLAN_VIDMASK;
 
 	if (fr->fr_data == NULL) {
 		/* Nothing captured: an empty window on a local byte. */
@@ -589,7 +579,7 @@ ether_decode(struct cursor *c, uint16_t etype, uint32_t uncap, int pw,
 			return (DECODE_INVALID);
 		if (cur_be16(c, &tci) == -1 || cur_be16(c, &etype) == -1)
 			return (DECODE_TRUNCATED);
-		/* Outermost wins, and a VLAN the capture stripped is outer. */
+		/* The outermost that names a VLAN (ID 0 is priority only). */
 		if (p->p_key.k_vlan == 0)
 			p->p_key.k_vlan = tci & VLAN_VIDMASK;
 	}

@@ -43,14 +43,17 @@
 #define LINK_IPV6	229
 #define LINK_LINUX_SLL2	276
 
-/* One captured frame as a capture backend hands it over. */
+/*
+ * One captured frame as a capture backend hands it over: as it was on
+ * the wire, VLAN tags included (a backend whose kernel strips them puts
+ * them back).
+ */
 struct fp_frame {
 	const uint8_t	*fr_data;	/* fr_caplen readable bytes; NULL
 					   only when fr_caplen is 0 */
 	uint32_t	 fr_caplen;	/* bytes captured */
 	uint32_t	 fr_wirelen;	/* bytes on the wire, >= fr_caplen */
 	uint64_t	 fr_time;	/* ms since the epoch */
-	uint16_t	 fr_vlan;	/* VLAN ID the capture stripped, or 0 */
 };
 
 /*

@@ -207,7 +207,6 @@ zbuf_walk(struct zbuf *zb, const uint8_t *data, size_t len,
 		fr.fr_caplen = caplen;
 		fr.fr_wirelen = datalen;
 		fr.fr_time = zb_stamp_ms(zb->zb_tsformat, data + off);
-		fr.fr_vlan = 0;		/* BPF shows the tag in the frame */
 		fn(&fr, arg);
 		frames++;
 		step = ((size_t)hdrlen + caplen + zb->zb_align - 1) &

@@ -15,14 +15,14 @@
  */
 
 /*
- * libFuzzer target for decode.c.  The input is a frame with a 4-byte
+ * libFuzzer target for decode.c.  The input is a frame with a 3-byte
  * prefix that sets what a capture backend would: byte 0 picks the link
- * type (every one decode_frame() supports, plus one it does not), byte 1
- * is the VLAN ID a capture stripped, bytes 2-3 set the wire length.
+ * type (every one decode_frame() supports, plus one it does not), bytes
+ * 1-2 set the wire length.
  * Every verdict is checked against what flowprobe.h promises, and a
  * broken promise traps, so that a logic bug is a finding like a crash.
  *
- * Input: [link type index] [fr_vlan] [wire hi] [wire lo] [frame ...]
+ * Input: [link type index] [wire hi] [wire lo] [frame ...]
  *   wire 0xffff:       fr_wirelen 0, less than the bytes captured
  *   wire 0x8000 | n:   fr_wirelen UINT32_MAX - n, a super-frame
  *   otherwise:         fr_wirelen = caplen + wire
@@ -35,7 +35,7 @@
 
 #include "flowprobe.h"
 
-#define FZ_PREFIX	4
+#define FZ_PREFIX	3
 #define FZ_IFINDEX	7
 #define FZ_UNSUPPORTED	147	/* LINKTYPE_USER0 */
 
@@ -83,9 +83,6 @@ check(int linktype, const struct fp_frame *fr, int rv,
 	if (!allzero(k->k_pad, sizeof(k->k_pad)))
 		__builtin_trap();
 	if (k->k_ifindex != FZ_IFINDEX || k->k_vlan > 0x0fff)
-		__builtin_trap();
-	/* A VLAN the capture stripped is the outermost one. */
-	if (fr->fr_vlan != 0 && k->k_vlan != (fr->fr_vlan & 0x0fff))
 		__builtin_trap();
 	if (p->p_l4trunc > 1)
 		__builtin_trap();
@@ -172,8 +169,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	linktype = linktypes[data[0] % FZ_NLINKTYPES];
 	memset(&fr, 0, sizeof(fr));
-	fr.fr_vlan = data[1];
-	wire = (uint16_t)(data[2] << 8 | data[3]);
+	wire = (uint16_t)(data[1] << 8 | data[2]);
 	/* libFuzzer's copy is exactly sized: ASan sees any over-read. */
 	fr.fr_caplen = (uint32_t)(size - FZ_PREFIX);
 	fr.fr_data = fr.fr_caplen > 0 ? data + FZ_PREFIX : NULL;

@@ -84,7 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rv != 1)
 			break;
 		if (fr.fr_caplen > FZ_MAXCAPLEN ||
-		    fr.fr_wirelen < fr.fr_caplen || fr.fr_vlan != 0 ||
+		    fr.fr_wirelen < fr.fr_caplen ||
 		    off + FZ_RECHDR + fr.fr_caplen > size)
 			__builtin_trap();
 		if (fr.fr_caplen > 0 && (fr.fr_data == NULL ||
@@ -139,7 +139,6 @@ lockstep(size_t n)
 			if (rv != 1 || fr.fr_caplen != batch[i].fr_caplen ||
 			    fr.fr_wirelen != batch[i].fr_wirelen ||
 			    fr.fr_time != batch[i].fr_time ||
-			    fr.fr_vlan != batch[i].fr_vlan ||
 			    (fr.fr_caplen > 0 && memcmp(fr.fr_data,
 			    batch[i].fr_data, fr.fr_caplen) != 0))
 				__builtin_trap();

@@ -111,7 +111,7 @@ onframe(const struct fp_frame *fr, void *arg)
 	uint32_t i;
 	int r;
 
-	if (fr->fr_caplen > fr->fr_wirelen || fr->fr_vlan != 0)
+	if (fr->fr_caplen > fr->fr_wirelen)
 		__builtin_trap();
 	for (r = 0; r < c->c_nranges; r++)
 		if (fr->fr_data >= c->c_lo[r] && fr->fr_data <= c->c_hi[r] &&

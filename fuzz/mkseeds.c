@@ -73,11 +73,11 @@ put(const char *outdir, const char *tag, int n, const uint8_t *p,
 		err(EX_IOERR, "%s", path);
 }
 
-/* [link type index] [fr_vlan 0] [wire - caplen, 15 bits] [frame] */
+/* [link type index] [wire - caplen, 15 bits] [frame] */
 static void
 decode_seeds(const char *outdir, const char *file, int fileno)
 {
-	uint8_t buf[4 + MS_FRAMELEN];
+	uint8_t buf[3 + MS_FRAMELEN];
 	struct pcapfile *pf;
 	struct fp_frame fr;
 	char errbuf[256], tag[32];
@@ -99,11 +99,10 @@ decode_seeds(const char *outdir, const char *file, int fileno)
 		if (extra > 0x7fff)
 			extra = 0x7fff;
 		buf[0] = (uint8_t)i;
-		buf[1] = 0;
-		buf[2] = (uint8_t)(extra >> 8);
-		buf[3] = (uint8_t)extra;
-		memcpy(buf + 4, fr.fr_data, len);
-		put(outdir, tag, n, buf, 4 + len);
+		buf[1] = (uint8_t)(extra >> 8);
+		buf[2] = (uint8_t)extra;
+		memcpy(buf + 3, fr.fr_data, len);
+		put(outdir, tag, n, buf, 3 + len);
 	}
 	pcapfile_close(pf);
 }

@@ -37,7 +37,6 @@ struct frame {
 	size_t		 len;		/* bytes captured */
 	uint32_t	 wirelen;	/* 0: same as len */
 	int		 link;
-	uint16_t	 vlan;		/* fr_vlan */
 };
 
 typedef void	 build_fn(struct frame *);
@@ -69,14 +68,14 @@ static void	 dstopts(struct frame *, int);
 static build_fn	 b_eth_tcp, b_eth_udp, b_eth_icmp, b_eth_icmp6,
 		    b_eth_sctp, b_vlan, b_qinq, b_mpls_v4, b_mpls_v6, b_pppoe,
 		    b_pppoe6, b_null_le, b_null_be, b_loop, b_raw4, b_raw6,
-		    b_link4_v6, b_link6_v6, b_sll, b_sll2, b_frvlan, b_pad,
+		    b_link4_v6, b_link6_v6, b_sll, b_sll2, b_prio_vlan, b_pad,
 		    b_padcut, b_hdronly, b_frag4, b_frag6_first, b_frag6_later,
 		    b_ext6, b_dst8, b_dst9, b_dst20, b_extpast, b_lie4,
 		    b_short4, b_lie6, b_ihl4, b_tso4, b_tso6, b_opts4, b_esp6,
 		    b_arp, b_8023, b_pppoe_disc, b_pppoe_lcp, b_vlan9, b_vlan8,
 		    b_mpls17, b_mpls_pw, b_mpls_pw_arp, b_mpls_pw_mpls,
 		    b_unsupp, b_null_bad, b_null_ipx, b_raw_bad, b_eth_udp6,
-		    b_frvlan4, b_frvlan6;
+		    b_prio4, b_prio6;
 
 static const uint8_t	 v4src[4] = { 192, 0, 2, 1 };
 static const uint8_t	 v4dst[4] = { 198, 51, 100, 2 };
@@ -267,7 +266,6 @@ mkframe(const struct frame *f, size_t caplen, struct fp_frame *fr)
 	fr->fr_caplen = (uint32_t)caplen;
 	fr->fr_wirelen = f->wirelen != 0 ? f->wirelen : (uint32_t)f->len;
 	fr->fr_time = 1;
-	fr->fr_vlan = f->vlan;
 	return (buf);
 }
 
@@ -533,11 +531,19 @@ b_sll2(struct frame *f)
 	udp6_body(f);
 }
 
+/*
+ * Priority tags (VLAN ID 0), as Linux captures hand them back with the
+ * tag they stripped: over a VLAN, then alone; and a priority on a VLAN.
+ */
 static void
-b_frvlan(struct frame *f)
+b_prio_vlan(struct frame *f)
 {
-	b_vlan(f);
-	f->vlan = 0x2007;	/* priority bits must not leak into the ID */
+	eth(f, 0x8100);
+	put16(f, 0xa000);	/* priority 5, no VLAN */
+	put16(f, 0x8100);
+	put16(f, 0x0007);
+	put16(f, 0x0800);
+	udp4_body(f);
 }
 
 static void
@@ -547,19 +553,22 @@ b_eth_udp6(struct frame *f)
 	udp6_body(f);
 }
 
-/* Untagged frames whose VLAN the capture stripped. */
 static void
-b_frvlan4(struct frame *f)
+b_prio4(struct frame *f)
 {
-	b_eth_tcp(f);
-	f->vlan = 0x2007;
+	eth(f, 0x8100);
+	put16(f, 0x2000);
+	put16(f, 0x0800);
+	tcp4_body(f);
 }
 
 static void
-b_frvlan6(struct frame *f)
+b_prio6(struct frame *f)
 {
-	b_eth_udp6(f);
-	f->vlan = 0x2007;
+	eth(f, 0x8100);
+	put16(f, 0x2007);	/* the priority must not leak into the ID */
+	put16(f, 0x86dd);
+	udp6_body(f);
 }
 
 static void
@@ -968,7 +977,7 @@ static const struct {
 	{ "null_le", b_null_le }, { "null_be", b_null_be },
 	{ "loop", b_loop }, { "raw4", b_raw4 }, { "raw6", b_raw6 },
 	{ "link4_v6", b_link4_v6 }, { "link6_v6", b_link6_v6 },
-	{ "sll", b_sll }, { "sll2", b_sll2 }, { "frvlan", b_frvlan },
+	{ "sll", b_sll }, { "sll2", b_sll2 }, { "prio_vlan", b_prio_vlan },
 	{ "pad", b_pad }, { "padcut", b_padcut }, { "hdronly", b_hdronly },
 	{ "frag4", b_frag4 },
 	{ "frag6_first", b_frag6_first }, { "frag6_later", b_frag6_later },
@@ -983,7 +992,7 @@ static const struct {
 	{ "mpls_pw_mpls", b_mpls_pw_mpls }, { "unsupp", b_unsupp },
 	{ "null_bad", b_null_bad }, { "null_ipx", b_null_ipx },
 	{ "raw_bad", b_raw_bad }, { "eth_udp6", b_eth_udp6 },
-	{ "frvlan4", b_frvlan4 }, { "frvlan6", b_frvlan6 },
+	{ "prio4", b_prio4 }, { "prio6", b_prio6 },
 };
 
 ATF_TC_WITHOUT_HEAD(eth_ipv4_tcp);
@@ -1102,22 +1111,23 @@ ATF_TC_BODY(vlan_tag_cap, tc)
 	ATF_CHECK_EQ(dec(&f, &p), DECODE_INVALID);
 }
 
-ATF_TC_WITHOUT_HEAD(vlan_capture_precedence);
-ATF_TC_BODY(vlan_capture_precedence, tc)
+/* The outermost tag that names a VLAN; priority bits are not the ID. */
+ATF_TC_WITHOUT_HEAD(vlan_priority_tags);
+ATF_TC_BODY(vlan_priority_tags, tc)
 {
 	struct frame	 f;
 	struct fp_pkt	 p;
 
-	b_frvlan(&f);
+	b_prio_vlan(&f);
 	ATF_REQUIRE_EQ(dec(&f, &p), DECODE_OK);
 	ATF_CHECK_EQ(p.p_key.k_vlan, 7);
 	ATF_CHECK_EQ(p.p_key.k_dport, 53);
-	/* With no tag in the frame, the capture's alone. */
-	b_frvlan4(&f);
+	b_prio4(&f);
 	ATF_REQUIRE_EQ(dec(&f, &p), DECODE_OK);
 	ATF_CHECK(is_v4(&p));
-	ATF_CHECK_EQ(p.p_key.k_vlan, 7);
-	b_frvlan6(&f);
+	ATF_CHECK_EQ(p.p_key.k_vlan, 0);
+	ATF_CHECK_EQ(p.p_key.k_dport, 80);
+	b_prio6(&f);
 	ATF_REQUIRE_EQ(dec(&f, &p), DECODE_OK);
 	ATF_CHECK(is_v6(&p));
 	ATF_CHECK_EQ(p.p_key.k_vlan, 7);
@@ -1715,7 +1725,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, vlan_8021q);
 	ATF_TP_ADD_TC(tp, vlan_qinq_outer);
 	ATF_TP_ADD_TC(tp, vlan_tag_cap);
-	ATF_TP_ADD_TC(tp, vlan_capture_precedence);
+	ATF_TP_ADD_TC(tp, vlan_priority_tags);
 	ATF_TP_ADD_TC(tp, mpls_ipv4);
 	ATF_TP_ADD_TC(tp, mpls_ipv6);
 	ATF_TP_ADD_TC(tp, mpls_limits);
