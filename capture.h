@@ -46,7 +46,7 @@ struct fp_insn {
 
 struct capture_conf {
 	const char		*cc_ifname;
-	int			 cc_promisc;	/* put the interface in promisc */
+	int			 cc_promisc;	/* make the interface promisc */
 	uint32_t		 cc_snaplen;	/* bytes kept per packet */
 	const struct fp_insn	*cc_filter;	/* NULL: accept all */
 	size_t			 cc_filterlen;
@@ -121,7 +121,7 @@ struct zbuf_stats {
 	uint64_t	 zs_buffers;	/* buffers walked and handed back */
 	uint64_t	 zs_frames;	/* frames handed to the callback */
 	uint64_t	 zs_badrecords;	/* walks ended by a bad record header */
-	uint64_t	 zs_badbuffers;	/* kernel_len past the buffer: skipped */
+	uint64_t	 zs_badbuffers;	/* kernel_len past the end: skipped */
 	uint64_t	 zs_disorder;	/* B owned while A was due: resynced */
 	uint64_t	 zs_rotations;	/* rotate calls after a poll timeout */
 };

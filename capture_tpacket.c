@@ -96,7 +96,7 @@ struct capture {
 	uint32_t	 cp_snaplen;
 	uint64_t	 cp_received;	/* PACKET_STATISTICS, accumulated */
 	uint64_t	 cp_drops;
-	uint64_t	 cp_badrec;	/* records that did not fit their block */
+	uint64_t	 cp_badrec;	/* records that did not fit */
 	uint64_t	 cp_skipped;	/* outgoing copies on lo, not packets */
 };
 

@@ -1217,7 +1217,8 @@ collector_send(const uint8_t *buf, size_t len, void *arg)
 			if (n == -1)
 				log_warn("collector %s", c->c_name);
 			else if (n != (ssize_t)len)
-				log_warnx("collector %s: short send", c->c_name);
+				log_warnx("collector %s: short send",
+				    c->c_name);
 			else
 				log_warnx("collector %s: %s", c->c_name,
 				    strerror(ECONNREFUSED));

@@ -296,7 +296,7 @@ fl_number(struct fl_ctx *fl, size_t *pos, const char *name, uint32_t min,
 		}
 		v = v * 10 + (uint64_t)(s[j] - '0');
 		if (v > UINT32_MAX)
-			v = (uint64_t)UINT32_MAX + 1;	/* saturate: > any max */
+			v = (uint64_t)UINT32_MAX + 1;	/* > any maximum */
 	}
 	if (digits == 0)
 		return (fl_fail(fl, fl->fl_lineno, EINVAL,

@@ -204,7 +204,7 @@ struct export_conf {
 	uint32_t	 ec_domain;	/* source ID / observation domain */
 	uint32_t	 ec_tmpl_ms;	/* template refresh interval */
 	uint32_t	 ec_tmpl_count;	/* ... or every this many datagrams */
-	uint32_t	 ec_flush_ms;	/* longest a record waits in a datagram */
+	uint32_t	 ec_flush_ms;	/* longest a record waits to be sent */
 	size_t		 ec_maxpayload;	/* UDP payload limit */
 };
 struct export_stats {

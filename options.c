@@ -255,8 +255,8 @@ options_parse(int argc, char *argv[], struct options *o, char *errbuf,
 				return (-1);
 			break;
 		case 'm':
-			if (opt_number(optarg, 1, MAX_MAXFLOWS, "-m", &v, errbuf,
-			    errlen) == -1)
+			if (opt_number(optarg, 1, MAX_MAXFLOWS, "-m", &v,
+			    errbuf, errlen) == -1)
 				return (-1);
 			o->o_fcc.fc_maxflows = v;
 			break;

@@ -73,7 +73,7 @@
 #include <unistd.h>
 
 #define SNAPLEN		96	/* more than the largest header stack */
-#define MAXSLOTS	((1u << 24) - 1)	/* source addresses number slots */
+#define MAXSLOTS	((1u << 24) - 1)	/* a slot numbers its source */
 #define PORTS		64512	/* source ports 1024-65535 */
 #define START_SEC	UINT64_C(1700000000)
 #define AHEAD		16	/* slots drawn (and prefetched) ahead */

@@ -65,7 +65,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzzfile_store(data, size);
 	errbuf[0] = '\0';
-	if ((pf = pcapfile_open(fuzzfile_path, errbuf, sizeof(errbuf))) == NULL) {
+	pf = pcapfile_open(fuzzfile_path, errbuf, sizeof(errbuf));
+	if (pf == NULL) {
 		/* One message, always. */
 		if (errbuf[0] == '\0' || errno == 0)
 			__builtin_trap();

@@ -825,10 +825,12 @@ ATF_TC_BODY(flush_whole_table, tc)
 		ATF_CHECK_EQ(flowcache_stats(fc)->fs_active, 0);
 		ATF_REQUIRE_EQ(r.r_n, 40);
 		for (i = 0; i < 40; i++) {
-			ATF_CHECK_EQ(flow_id(&r.r_flow[i]), round * 100 + 39 - i);
+			ATF_CHECK_EQ(flow_id(&r.r_flow[i]),
+			    round * 100 + 39 - i);
 			ATF_CHECK_EQ(r.r_flow[i].f_packets, 2);
 			ATF_CHECK_EQ(r.r_flow[i].f_octets, 2 * (100 + i));
-			ATF_CHECK_EQ(r.r_flow[i].f_first, T0 + round * 1000 + i);
+			ATF_CHECK_EQ(r.r_flow[i].f_first,
+			    T0 + round * 1000 + i);
 			ATF_CHECK_EQ(r.r_flow[i].f_last,
 			    T0 + round * 1000 + i + 40);
 			ATF_CHECK_EQ(r.r_reason[i], FLOW_END_FORCED);
