@@ -53,8 +53,10 @@
  */
 #if defined(__GNUC__) || defined(__clang__)
 #define PF_INLINE	inline __attribute__((__always_inline__))
+#define PF_RARELY(e)	__builtin_expect((e) != 0, 0)
 #else
 #define PF_INLINE	inline
+#define PF_RARELY(e)	(e)
 #endif
 
 /* Bits 16-25 of the link type field are reserved; 26-31 describe FCS. */
@@ -434,10 +436,16 @@ pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
 	last = pf->pf_buf + pf->pf_end - PF_RECHDR;
 	for (f = fr, fend = fr + max; f < fend && h <= last; f++) {
 		incl = pf_get32(h + 8, be);
-		orig = pf_get32(h + 12, be);
-		if (incl > PF_MAXCAPLEN || (size_t)(last - h) < incl ||
-		    orig < incl)
+		if (incl > PF_MAXCAPLEN || (size_t)(last - h) < incl)
 			break;
+		/*
+		 * A wire length short of the capture is a writer's slip,
+		 * made on every record if on one: mend it here rather than
+		 * leave each such record to pcapfile_next().
+		 */
+		orig = pf_get32(h + 12, be);
+		if (PF_RARELY(orig < incl))
+			orig = (uint32_t)incl;
 		pf_frame(h, (uint32_t)incl, orig, be, nsec, f);
 		h += PF_RECHDR + incl;
 	}

@@ -503,7 +503,7 @@ ATF_TC_BODY(origlen_below_caplen, tc)
 	static const uint32_t want[5] = { 70, 60, 80, 60, 90 };
 	struct sf s;
 	struct pcapfile *pf;
-	struct fp_frame fr, batch[5];
+	struct fp_frame fr, batch[6];
 	char errbuf[256];
 	int got, i, n;
 
@@ -527,10 +527,10 @@ ATF_TC_BODY(origlen_below_caplen, tc)
 	sf_rec(&s, 1, 0, 60, 0, NULL);
 	sf_rec(&s, 1, 0, 60, 90, NULL);
 	pf = sf_open(&s);
-	for (n = 0; (got = pcapfile_read(pf, batch + n, 5 - n, errbuf,
+	for (n = 0; (got = pcapfile_read(pf, batch + n, 6 - n, errbuf,
 	    sizeof(errbuf))) > 0; n += got)
 		continue;
-	ATF_CHECK_EQ(got, 0);
+	ATF_CHECK_EQ_MSG(got, 0, "%s", errbuf);
 	ATF_REQUIRE_EQ(n, 5);
 	for (i = 0; i < n; i++)
 		ATF_CHECK_EQ_MSG(batch[i].fr_wirelen, want[i],
