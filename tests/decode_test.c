@@ -65,6 +65,8 @@ static int	 is_v4(const struct fp_pkt *);
 static int	 is_v6(const struct fp_pkt *);
 static int	 same_words(const struct fp_packed *, const struct fp_packed *);
 static void	 dstopts(struct frame *, int);
+static void	 wire_agrees(const struct fp_frame *, const char *, size_t,
+		    uint32_t);
 static build_fn	 b_eth_tcp, b_eth_udp, b_eth_icmp, b_eth_icmp6,
 		    b_eth_sctp, b_vlan, b_qinq, b_mpls_v4, b_mpls_v6, b_pppoe,
 		    b_pppoe6, b_null_le, b_null_be, b_loop, b_raw4, b_raw6,
@@ -320,6 +322,39 @@ same_words(const struct fp_packed *a, const struct fp_packed *b)
 		return (0);
 	return (PK_IS_IPV4(a->pk_key[4]) || memcmp(&a->pk_key[1],
 	    &b->pk_key[1], 3 * sizeof(a->pk_key[1])) == 0);
+}
+
+/*
+ * fe given wirelen as its wire length, which may break fp_frame's promise
+ * (wirelen < fr_caplen): decode_frames() must still give the general
+ * path's verdict and, when it meters, decode_pack()'s words.
+ */
+static void
+wire_agrees(const struct fp_frame *fe, const char *name, size_t caplen,
+    uint32_t wirelen)
+{
+	struct fp_frame	 fw;
+	struct fp_packed c, pw;
+	struct fp_pkt	 w;
+	uint64_t	 results[DECODE_UNSUPPORTED + 1];
+	size_t		 n;
+	int		 rw;
+
+	fw = *fe;
+	fw.fr_wirelen = wirelen;
+	rw = decode_frame(LINK_ETHERNET, &fw, IFINDEX, &w);
+	memset(results, 0, sizeof(results));
+	memset(&c, 0x3c, sizeof(c));
+	n = decode_frames(LINK_ETHERNET, &fw, 1, &c, results);
+	ATF_CHECK_MSG(n == (rw == DECODE_OK) && results[rw] == 1,
+	    "%s caplen %zu, wire %u: %zu packets, verdict %d", name, caplen,
+	    wirelen, n, rw);
+	if (n != 1 || rw != DECODE_OK)
+		return;
+	decode_pack(&w, fw.fr_time, &pw);
+	ATF_CHECK_MSG(same_words(&pw, &c) && pw.pk_octets == c.pk_octets &&
+	    pw.pk_tcpflags == c.pk_tcpflags, "%s caplen %zu, wire %u: "
+	    "packed differently", name, caplen, wirelen);
 }
 
 /* Frame builders, one per encapsulation or oddity. */
@@ -1632,20 +1667,21 @@ ATF_TC_BODY(every_caplen, tc)
  * for Ethernet when it can and writes the cache's packed words itself.
  * Every builder's Ethernet frame, cut at every length, must decode alike
  * as Ethernet, behind a Linux cooked header, and through decode_frames(),
- * whose words must be decode_pack()'s and unpack to the same key.
+ * whose words must be decode_pack()'s and unpack to the same key; and so
+ * at every wire length up to just past the frame's, short ones included.
  */
 ATF_TC_WITHOUT_HEAD(fast_path_agrees);
 ATF_TC_BODY(fast_path_agrees, tc)
 {
 	struct frame	 f;
-	struct fp_pkt	 a, b, w;
+	struct fp_pkt	 a, b;
 	struct fp_packed c, pa;
-	struct fp_frame	 fe, fs, fw;
+	struct fp_frame	 fe, fs;
 	uint64_t	 results[DECODE_UNSUPPORTED + 1];
 	uint8_t		 sll[FRAME_MAX + 2];
 	uint8_t		*buf;
-	size_t		 i, k, n, decoded;
-	int		 ra, rb, rw;
+	size_t		 i, k, n, wl, decoded;
+	int		 ra, rb;
 
 	decoded = 0;
 	for (i = 0; i < sizeof(builders) / sizeof(builders[0]); i++) {
@@ -1668,20 +1704,10 @@ ATF_TC_BODY(fast_path_agrees, tc)
 			rb = decode_frame(LINK_LINUX_SLL, &fs, IFINDEX, &b);
 			ATF_CHECK_MSG(ra == rb, "%s caplen %zu: %d != %d",
 			    builders[i].name, k, ra, rb);
-			/*
-			 * A wire length short of the capture breaks
-			 * fp_frame's promise: decode_frames() must still
-			 * give the general path's verdict.
-			 */
-			fw = fe;
-			fw.fr_wirelen = 0;
-			rw = decode_frame(LINK_ETHERNET, &fw, IFINDEX, &w);
-			memset(results, 0, sizeof(results));
-			n = decode_frames(LINK_ETHERNET, &fw, 1, &c, results);
-			ATF_CHECK_MSG(n == (rw == DECODE_OK) &&
-			    results[rw] == 1, "%s caplen %zu, short wire: "
-			    "%zu packets, verdict %d", builders[i].name, k,
-			    n, rw);
+			wire_agrees(&fe, builders[i].name, k, 0);
+			for (wl = 1; wl <= f.len + 1; wl++)
+				wire_agrees(&fe, builders[i].name, k,
+				    (uint32_t)wl);
 			if (ra != DECODE_OK || rb != DECODE_OK) {
 				free(buf);
 				continue;

@@ -970,6 +970,46 @@ ATF_TC_BODY(ipv4_unread_words, tc)
 }
 
 /*
+ * maxcount_splits again with GARBAGE_FLOWS held, past the size at which
+ * batches take their prefetching passes, which test the limit too.
+ */
+ATF_TC_WITHOUT_HEAD(maxcount_splits_batched);
+ATF_TC_BODY(maxcount_splits_batched, tc)
+{
+	struct fc_conf conf;
+	struct flowcache *fc;
+	struct fp_pkt p;
+	struct rec r;
+	uint32_t i;
+
+	memset(&r, 0, sizeof(r));
+	memset(&conf, 0, sizeof(conf));
+	conf.fc_maxflows = 2 * GARBAGE_FLOWS;
+	conf.fc_inactive = INACTIVE;
+	conf.fc_active = ACTIVE;
+	conf.fc_tcpend = TCPEND;
+	conf.fc_maxcount = UINT32_MAX;
+	ATF_REQUIRE((fc = flowcache_create(&conf, record, &r)) != NULL);
+	for (i = 0; i < GARBAGE_FLOWS; i++) {
+		mkpkt(&p, i, 40, TH_ACK);
+		flowcache_update(fc, &p, T0);
+	}
+	for (i = 0; i < 5; i++) {
+		mkpkt(&p, GARBAGE_FLOWS, UINT32_C(1) << 30, TH_ACK);
+		flowcache_update(fc, &p, T0 + 1 + i);
+	}
+	ATF_REQUIRE_EQ(r.r_n, 1);
+	ATF_CHECK_EQ(flow_id(&r.r_flow[0]), GARBAGE_FLOWS);
+	ATF_CHECK_EQ(r.r_reason[0], FLOW_END_ACTIVE);
+	ATF_CHECK_EQ(r.r_flow[0].f_packets, 3);
+	flowcache_flush(fc, FLOW_END_FORCED);
+	ATF_CHECK_EQ(r.r_total, GARBAGE_FLOWS + 2);
+	ATF_CHECK_EQ(r.r_octets, GARBAGE_FLOWS * UINT64_C(40) +
+	    5 * (UINT64_C(1) << 30));
+	flowcache_destroy(fc);
+}
+
+/*
  * The cache against a plain model of its rules, on a long random run:
  * flows updated in random order, some ending with FIN, timers running
  * out between and at expiry calls, a small table evicting the least
@@ -1199,6 +1239,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, create_rejects_zero);
 	ATF_TP_ADD_TC(tp, counters_64bit);
 	ATF_TP_ADD_TC(tp, maxcount_splits);
+	ATF_TP_ADD_TC(tp, maxcount_splits_batched);
 	ATF_TP_ADD_TC(tp, idle_by_expire);
 	ATF_TP_ADD_TC(tp, idle_by_update);
 	ATF_TP_ADD_TC(tp, active_by_expire);
