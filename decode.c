@@ -248,7 +248,7 @@ static ALWAYS_INLINE int
 fast_ip(const struct fp_frame *fr, int ver, uint32_t off, uint16_t vlan,
     struct fp_packed *pk)
 {
-	static const uint8_t noflags;
+	static const uint8_t	 noflags;
 	const uint8_t	*ip, *l4, *flags;
 	uint64_t	 w4;
 	uint32_t	 caplen, len, need, ports;
@@ -291,9 +291,10 @@ fast_ip(const struct fp_frame *fr, int ver, uint32_t off, uint16_t vlan,
 		return (-1);
 	/*
 	 * Transport within the capture and within what the header claims,
-	 * which is within the wire.  A frame whose wire length is short of
-	 * what was captured breaks fp_frame's promise: the general path
-	 * takes it.
+	 * which is within the wire as given.  Of a frame whose wire length
+	 * is short of what was captured (fp_frame's promise broken), one
+	 * whose datagram runs past it goes to the general path, which
+	 * clamps; either way the verdict is the same.
 	 */
 	if (caplen < off + need || len < need || len + off > fr->fr_wirelen)
 		return (-1);

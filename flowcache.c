@@ -375,7 +375,7 @@ flowcache_update_batch(struct flowcache *restrict fc,
 	fc->fc_now = now;
 }
 
-/* One pass, the record limit tested or not. */
+/* One pass; limited is a constant at each call, so its test goes. */
 static FC_INLINE uint64_t
 fc_update_run(struct flowcache *restrict fc, const struct fc_hash *hash,
     const struct fp_packed *pk, const struct fp_packed *end, uint64_t now,
