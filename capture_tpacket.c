@@ -110,7 +110,8 @@ static int	 tp_filter(struct capture *, const struct capture_conf *,
 static int	 tp_ring(struct capture *, char *, size_t);
 static int	 tp_walk(struct capture *, uint8_t *, capture_frame_fn *,
 		    void *);
-static const uint8_t *tp_retag(uint8_t *, const struct tpacket3_hdr *);
+static const uint8_t *tp_retag(uint8_t *, const struct tpacket3_hdr *,
+		    uint32_t);
 static int	 tp_error(struct capture *);
 static int	 tp_gone(const struct capture *);
 
@@ -429,7 +430,8 @@ tp_walk(struct capture *cp, uint8_t *blk, capture_frame_fn *fn, void *arg)
 		    snap >= TP_ADDRLEN;
 		if (mac < TPACKET3_HDRLEN || mac > blklen - off ||
 		    snap > blklen - off - mac || snap > h->tp_len ||
-		    (tagged && mac - TPACKET3_HDRLEN < TP_TAGLEN)) {
+		    (tagged && (mac - TPACKET3_HDRLEN < TP_TAGLEN ||
+		    h->tp_len > UINT32_MAX - TP_TAGLEN))) {
 			cp->cp_badrec++;
 		} else if (cp->cp_skipout != 0 &&
 		    sll->sll_pkttype == PACKET_OUTGOING) {
@@ -439,7 +441,8 @@ tp_walk(struct capture *cp, uint8_t *blk, capture_frame_fn *fn, void *arg)
 			fr.fr_data = blk + off + mac;
 			fr.fr_wirelen = h->tp_len;
 			if (tagged) {
-				fr.fr_data = tp_retag(blk + off + mac, h);
+				fr.fr_data = tp_retag(blk + off + mac, h,
+				    status);
 				snap += TP_TAGLEN;
 				fr.fr_wirelen += TP_TAGLEN;
 			}
@@ -460,16 +463,23 @@ tp_walk(struct capture *cp, uint8_t *blk, capture_frame_fn *fn, void *arg)
 /*
  * The frame at frame with its stripped tag back in place, TP_TAGLEN bytes
  * earlier.  The TPID is the one the kernel saw when it says so (802.1ad
- * outer tags), else 802.1Q's; the TCI is whole, priority bits included.
+ * outer tags; kernels before 3.14 do not), else 802.1Q's; the TCI is
+ * whole, priority bits included.  status is the record's, as tested.
  */
 static const uint8_t *
-tp_retag(uint8_t *frame, const struct tpacket3_hdr *h)
+tp_retag(uint8_t *frame, const struct tpacket3_hdr *h, uint32_t status)
 {
-	uint8_t *tagged = frame - TP_TAGLEN;
+	uint8_t *tagged;
 	uint16_t tpid;
 
-	tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) != 0 ?
-	    h->hv1.tp_vlan_tpid : TP_ETHERTYPE_VLAN;
+	tpid = TP_ETHERTYPE_VLAN;
+#ifdef TP_STATUS_VLAN_TPID_VALID
+	if ((status & TP_STATUS_VLAN_TPID_VALID) != 0)
+		tpid = h->hv1.tp_vlan_tpid;
+#else
+	(void)status;
+#endif
+	tagged = frame - TP_TAGLEN;
 	memmove(tagged, frame, TP_ADDRLEN);
 	tagged[TP_ADDRLEN] = tpid >> 8;
 	tagged[TP_ADDRLEN + 1] = tpid & 0xff;

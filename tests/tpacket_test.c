@@ -1,0 +1,260 @@
+/*-
+ * Copyright (c) 2026 The flowprobe authors.
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The Linux backend's block walk on blocks built here, record by record:
+ * the frames it hands over, with the VLAN tags the kernel stripped put
+ * back, and the records it must refuse.  The backend's file is included
+ * whole, so that its static walk is reachable without a socket; where it
+ * compiles empty (BSD), so does every case here but a skip.
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <atf-c.h>
+
+#include "../capture_tpacket.c"
+
+#ifdef TPACKET3_HDRLEN
+
+#define BLOCK		4096
+#define SNAPLEN		256
+#define FRAMES		8
+
+/* One frame as handed over, copied: the walk's bytes are the ring's. */
+struct got {
+	uint8_t		 g_data[FRAMES][64];
+	uint32_t	 g_caplen[FRAMES];
+	uint32_t	 g_wirelen[FRAMES];
+	uint64_t	 g_time[FRAMES];
+	int		 g_n;
+};
+
+static _Alignas(8) uint8_t block[BLOCK];
+
+static void	 on_frame(const struct fp_frame *, void *);
+static void	 blk_init(void);
+static uint32_t	 blk_add(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
+		    uint16_t, uint16_t);
+static int	 walk(struct capture *, struct got *);
+
+static void
+on_frame(const struct fp_frame *fr, void *arg)
+{
+	struct got *g = arg;
+
+	ATF_REQUIRE(g->g_n < FRAMES);
+	memcpy(g->g_data[g->g_n], fr->fr_data,
+	    fr->fr_caplen < 64 ? fr->fr_caplen : 64);
+	g->g_caplen[g->g_n] = fr->fr_caplen;
+	g->g_wirelen[g->g_n] = fr->fr_wirelen;
+	g->g_time[g->g_n] = fr->fr_time;
+	g->g_n++;
+}
+
+static uint32_t	 blk_off, blk_prev, blk_npkts;
+
+static void
+blk_init(void)
+{
+	memset(block, 0, sizeof(block));
+	blk_off = TPACKET_ALIGN(sizeof(struct tpacket_block_desc));
+	blk_prev = 0;
+	blk_npkts = 0;
+}
+
+/*
+ * A record at the next free offset: its frame at mac bytes from the
+ * header, snap of its len bytes captured (bytes 0, 1, 2, ... so that a
+ * move shows), status and the stripped tag's TCI and TPID.  Returns the
+ * record's offset in the block.
+ */
+static uint32_t
+blk_add(uint32_t mac, uint32_t snap, uint32_t len, uint32_t status,
+    uint32_t sec, uint16_t tci, uint16_t tpid)
+{
+	struct tpacket_block_desc *bd = (struct tpacket_block_desc *)block;
+	struct tpacket3_hdr *h;
+	struct sockaddr_ll *sll;
+	uint32_t i, off = blk_off;
+
+	ATF_REQUIRE(off + mac + snap <= BLOCK);
+	h = (struct tpacket3_hdr *)(block + off);
+	h->tp_mac = mac;
+	h->tp_snaplen = snap;
+	h->tp_len = len;
+	h->tp_status = status;
+	h->tp_sec = sec;
+	h->tp_nsec = 250000000;
+	h->hv1.tp_vlan_tci = tci;
+	h->hv1.tp_vlan_tpid = tpid;
+	sll = (struct sockaddr_ll *)(block + off + TPACKET_ALIGN(sizeof(*h)));
+	sll->sll_pkttype = PACKET_HOST;
+	for (i = 0; i < snap; i++)
+		block[off + mac + i] = (uint8_t)i;
+	if (blk_npkts > 0)
+		((struct tpacket3_hdr *)(block + blk_prev))->tp_next_offset =
+		    off - blk_prev;
+	blk_prev = off;
+	blk_off = TPACKET_ALIGN(off + mac + snap);
+	blk_npkts++;
+	bd->hdr.bh1.num_pkts = blk_npkts;
+	bd->hdr.bh1.offset_to_first_pkt =
+	    TPACKET_ALIGN(sizeof(struct tpacket_block_desc));
+	bd->hdr.bh1.blk_len = blk_off;
+	return (off);
+}
+
+static int
+walk(struct capture *cp, struct got *g)
+{
+	memset(cp, 0, sizeof(*cp));
+	cp->cp_blocksize = BLOCK;
+	cp->cp_snaplen = SNAPLEN;
+	memset(g, 0, sizeof(*g));
+	return (tp_walk(cp, block, on_frame, g));
+}
+
+/* The room the kernel leaves before an Ethernet frame, reserve and all. */
+#define MAC		(TPACKET3_HDRLEN + 18)
+
+ATF_TC_WITHOUT_HEAD(untagged_as_is);
+ATF_TC_BODY(untagged_as_is, tc)
+{
+	struct capture cp;
+	struct got g;
+	uint32_t i;
+
+	blk_init();
+	(void)blk_add(MAC, 60, 1514, TP_STATUS_USER, 1700000000, 0, 0);
+	ATF_REQUIRE_EQ(walk(&cp, &g), 1);
+	ATF_CHECK_EQ(g.g_caplen[0], 60);
+	ATF_CHECK_EQ(g.g_wirelen[0], 1514);
+	ATF_CHECK_EQ(g.g_time[0], 1700000000250ULL);
+	for (i = 0; i < 60; i++)
+		ATF_CHECK_EQ(g.g_data[0][i], i);
+	ATF_CHECK_EQ(cp.cp_badrec, 0);
+}
+
+/*
+ * A stripped tag goes back after the addresses, TPID as the kernel saw
+ * it when it says so, else 802.1Q's; caplen and wirelen grow by the tag.
+ */
+ATF_TC_WITHOUT_HEAD(tag_put_back);
+ATF_TC_BODY(tag_put_back, tc)
+{
+	static const uint8_t qinq[4] = { 0x88, 0xa8, 0xa0, 0x2a };
+	static const uint8_t dot1q[4] = { 0x81, 0x00, 0x00, 0x07 };
+	struct capture cp;
+	struct got g;
+	uint32_t i;
+
+	blk_init();
+	(void)blk_add(MAC, 60, 60, TP_STATUS_USER | TP_STATUS_VLAN_VALID |
+	    TP_STATUS_VLAN_TPID_VALID, 1, 0xa02a, 0x88a8);
+	(void)blk_add(MAC, 60, 100, TP_STATUS_USER | TP_STATUS_VLAN_VALID, 1,
+	    0x0007, 0x1234);
+	ATF_REQUIRE_EQ(walk(&cp, &g), 2);
+	ATF_CHECK_EQ(g.g_caplen[0], 64);
+	ATF_CHECK_EQ(g.g_wirelen[0], 64);
+	ATF_CHECK(memcmp(g.g_data[0] + 12, qinq, 4) == 0);
+	ATF_CHECK(memcmp(g.g_data[1] + 12, dot1q, 4) == 0);
+	ATF_CHECK_EQ(g.g_caplen[1], 64);
+	ATF_CHECK_EQ(g.g_wirelen[1], 104);
+	for (i = 0; i < 12; i++) {
+		ATF_CHECK_EQ(g.g_data[0][i], i);
+		ATF_CHECK_EQ(g.g_data[1][i], i);
+	}
+	/* The rest of the frame stays where it was, after the tag. */
+	for (i = 12; i < 60; i++)
+		ATF_CHECK_EQ(g.g_data[0][i + 4], i);
+	ATF_CHECK_EQ(cp.cp_badrec, 0);
+}
+
+/* The tag counts against the snap length, as on the wire. */
+ATF_TC_WITHOUT_HEAD(tag_within_snaplen);
+ATF_TC_BODY(tag_within_snaplen, tc)
+{
+	struct capture cp;
+	struct got g;
+
+	blk_init();
+	(void)blk_add(MAC, SNAPLEN, 1514, TP_STATUS_USER |
+	    TP_STATUS_VLAN_VALID, 1, 42, 0);
+	ATF_REQUIRE_EQ(walk(&cp, &g), 1);
+	ATF_CHECK_EQ(g.g_caplen[0], SNAPLEN);
+	ATF_CHECK_EQ(g.g_wirelen[0], 1518);
+}
+
+/*
+ * Records a tag cannot go back into: too little room before the frame
+ * (bad: the kernel always leaves some), a wire length the tag would wrap
+ * (bad), a frame too short to hold the addresses (handed over as is).
+ */
+ATF_TC_WITHOUT_HEAD(tag_refused);
+ATF_TC_BODY(tag_refused, tc)
+{
+	struct capture cp;
+	struct got g;
+	uint32_t i;
+
+	blk_init();
+	(void)blk_add(TPACKET3_HDRLEN + 3, 60, 60, TP_STATUS_USER |
+	    TP_STATUS_VLAN_VALID, 1, 42, 0);
+	(void)blk_add(MAC, 60, UINT32_MAX - 3, TP_STATUS_USER |
+	    TP_STATUS_VLAN_VALID, 1, 42, 0);
+	(void)blk_add(MAC, 11, 11, TP_STATUS_USER | TP_STATUS_VLAN_VALID, 1,
+	    42, 0);
+	(void)blk_add(TPACKET3_HDRLEN + 4, 60, 60, TP_STATUS_USER |
+	    TP_STATUS_VLAN_VALID, 1, 42, 0);
+	ATF_REQUIRE_EQ(walk(&cp, &g), 2);
+	ATF_CHECK_EQ(cp.cp_badrec, 2);
+	ATF_CHECK_EQ(g.g_caplen[0], 11);
+	ATF_CHECK_EQ(g.g_wirelen[0], 11);
+	for (i = 0; i < 11; i++)
+		ATF_CHECK_EQ(g.g_data[0][i], i);
+	/* Exactly the room needed is enough. */
+	ATF_CHECK_EQ(g.g_caplen[1], 64);
+	ATF_CHECK_EQ(g.g_data[1][15], 42);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, untagged_as_is);
+	ATF_TP_ADD_TC(tp, tag_put_back);
+	ATF_TP_ADD_TC(tp, tag_within_snaplen);
+	ATF_TP_ADD_TC(tp, tag_refused);
+	return (atf_no_error());
+}
+
+#else /* !TPACKET3_HDRLEN */
+
+ATF_TC_WITHOUT_HEAD(not_linux);
+ATF_TC_BODY(not_linux, tc)
+{
+	atf_tc_skip("no AF_PACKET ring here: the BPF backend is tested in "
+	    "zbuf_test");
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, not_linux);
+	return (atf_no_error());
+}
+
+#endif /* TPACKET3_HDRLEN */
