@@ -195,7 +195,8 @@ flows_rxvlan_on_head()
 {
 	atf_set "descr" "Known flows across a veth pair with rx VLAN" \
 	    "offload on (the default): nfcapd gets exactly them, VLAN" \
-	    "IDs from the ring's metadata, and the kernel dropped nothing"
+	    "IDs put back into frames from the ring's metadata, and the" \
+	    "kernel dropped nothing"
 	atf_set "require.progs" "ip nfcapd nfdump tcpreplay"
 	atf_set "require.user" "root"
 	atf_set "timeout" "60"
