@@ -210,10 +210,9 @@ be16(const uint8_t *b)
  * Those take this straight path, in one of four shapes (IPv4 or IPv6,
  * tagged or not), each fast_ip() inlined with its offsets (and, untagged,
  * the VLAN) constant: a few length checks up front, then plain offsets,
- * straight into the cache's words.
- * Anything else returns -1 for the general path, which gives the same
- * result on these frames too, once packed (the tests and the decode
- * fuzzer compare the two).
+ * straight into the cache's words.  Anything else returns -1 for the
+ * general path, which gives the same result on these frames too, once
+ * packed (the tests and the decode fuzzer compare the two).
  */
 static ALWAYS_INLINE int
 fast_decode(const struct fp_frame *fr, struct fp_packed *pk)

@@ -52,6 +52,8 @@ struct rec {
 static void	 record(const struct flow *, enum flow_end, void *);
 static struct flowcache *mkcache(uint32_t, struct rec *);
 static struct flowcache *mkcache_if(uint32_t, uint32_t, struct rec *);
+static struct flowcache *mkcache_max(uint32_t, uint32_t, uint64_t,
+		    struct rec *);
 static void	 mkpkt(struct fp_pkt *, uint32_t, uint32_t, uint8_t);
 static uint32_t	 flow_id(const struct flow *);
 static void	 garbage_words(struct fp_packed *, uint64_t);
@@ -81,6 +83,14 @@ mkcache(uint32_t maxflows, struct rec *r)
 static struct flowcache *
 mkcache_if(uint32_t maxflows, uint32_t ifindex, struct rec *r)
 {
+	return (mkcache_max(maxflows, ifindex, 0, r));
+}
+
+/* ... whose records carry at most maxcount packets or octets. */
+static struct flowcache *
+mkcache_max(uint32_t maxflows, uint32_t ifindex, uint64_t maxcount,
+    struct rec *r)
+{
 	struct fc_conf conf;
 	struct flowcache *fc;
 
@@ -91,6 +101,7 @@ mkcache_if(uint32_t maxflows, uint32_t ifindex, struct rec *r)
 	conf.fc_inactive = INACTIVE;
 	conf.fc_active = ACTIVE;
 	conf.fc_tcpend = TCPEND;
+	conf.fc_maxcount = maxcount;
 	conf.fc_seed[0] = UINT64_C(0x0123456789abcdef);
 	conf.fc_seed[1] = UINT64_C(0xfedcba9876543210);
 	fc = flowcache_create(&conf, record, r);
@@ -172,21 +183,13 @@ ATF_TC_BODY(counters_64bit, tc)
 ATF_TC_WITHOUT_HEAD(maxcount_splits);
 ATF_TC_BODY(maxcount_splits, tc)
 {
-	struct fc_conf conf;
 	struct flowcache *fc;
 	struct fp_pkt p;
 	struct rec r;
 	uint64_t octets;
 	int i;
 
-	memset(&r, 0, sizeof(r));
-	memset(&conf, 0, sizeof(conf));
-	conf.fc_maxflows = 16;
-	conf.fc_inactive = INACTIVE;
-	conf.fc_active = ACTIVE;
-	conf.fc_tcpend = TCPEND;
-	conf.fc_maxcount = UINT32_MAX;
-	ATF_REQUIRE((fc = flowcache_create(&conf, record, &r)) != NULL);
+	fc = mkcache_max(16, 0, UINT32_MAX, &r);
 	/* Five packets of 2^30 octets: the fourth would pass 2^32 - 1. */
 	for (i = 0; i < 5; i++) {
 		mkpkt(&p, 1, UINT32_C(1) << 30, TH_ACK);
@@ -976,20 +979,12 @@ ATF_TC_BODY(ipv4_unread_words, tc)
 ATF_TC_WITHOUT_HEAD(maxcount_splits_batched);
 ATF_TC_BODY(maxcount_splits_batched, tc)
 {
-	struct fc_conf conf;
 	struct flowcache *fc;
 	struct fp_pkt p;
 	struct rec r;
 	uint32_t i;
 
-	memset(&r, 0, sizeof(r));
-	memset(&conf, 0, sizeof(conf));
-	conf.fc_maxflows = 2 * GARBAGE_FLOWS;
-	conf.fc_inactive = INACTIVE;
-	conf.fc_active = ACTIVE;
-	conf.fc_tcpend = TCPEND;
-	conf.fc_maxcount = UINT32_MAX;
-	ATF_REQUIRE((fc = flowcache_create(&conf, record, &r)) != NULL);
+	fc = mkcache_max(2 * GARBAGE_FLOWS, 0, UINT32_MAX, &r);
 	for (i = 0; i < GARBAGE_FLOWS; i++) {
 		mkpkt(&p, i, 40, TH_ACK);
 		flowcache_update(fc, &p, T0);
