@@ -74,8 +74,7 @@
  * socket asks the kernel to leave (PACKET_RESERVE), and the tag follows.
  */
 #define TP_TAGLEN	4
-#define TP_ADDRLEN	12		/* destination and source */
-#define TP_ETHERTYPE_VLAN 0x8100
+#define TP_ADDRLEN	(2 * ETH_ALEN)	/* destination and source */
 
 /* The kernel and the walk share each block's status word. */
 _Static_assert(sizeof(_Atomic uint32_t) == sizeof(uint32_t),
@@ -399,6 +398,7 @@ tp_walk(struct capture *cp, uint8_t *blk, capture_frame_fn *fn, void *arg)
 	const struct tpacket3_hdr *h;
 	const struct sockaddr_ll *sll;
 	struct fp_frame fr;
+	uint8_t *frame;
 	uint32_t blklen, npkts, off, k, snap, mac, next, status;
 	int n, tagged;
 
@@ -438,11 +438,11 @@ tp_walk(struct capture *cp, uint8_t *blk, capture_frame_fn *fn, void *arg)
 			/* Already seen arriving (lo). */
 			cp->cp_skipped++;
 		} else {
-			fr.fr_data = blk + off + mac;
+			frame = blk + off + mac;
+			fr.fr_data = tagged ? tp_retag(frame, h, status) :
+			    frame;
 			fr.fr_wirelen = h->tp_len;
 			if (tagged) {
-				fr.fr_data = tp_retag(blk + off + mac, h,
-				    status);
 				snap += TP_TAGLEN;
 				fr.fr_wirelen += TP_TAGLEN;
 			}
@@ -472,7 +472,7 @@ tp_retag(uint8_t *frame, const struct tpacket3_hdr *h, uint32_t status)
 	uint8_t *tagged;
 	uint16_t tpid;
 
-	tpid = TP_ETHERTYPE_VLAN;
+	tpid = ETH_P_8021Q;
 #ifdef TP_STATUS_VLAN_TPID_VALID
 	if ((status & TP_STATUS_VLAN_TPID_VALID) != 0)
 		tpid = h->hv1.tp_vlan_tpid;

@@ -62,7 +62,7 @@
 #define DRAIN_MS		200
 /*
  * Frames decoded, then metered, as one batch: enough that what each batch
- * costs once is lost in it, few enough that its frames (8 KB) and packed
+ * costs once is lost in it, few enough that its frames (6 KB) and packed
  * packets (14 KB) stay in the first-level cache between the two.
  */
 #define METER_BATCH		256
