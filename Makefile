@@ -126,7 +126,7 @@ fuzz/fuzz_zbuf: fuzz/fuzz_zbuf.c zbuf.c $(HDRS)
 
 tests: flowprobe $(TEST_C) $(TEST_SH) $(TEST_HELPERS)
 
-$(TEST_SH): tests/netns.subr
+$(TEST_SH): tests/netns.subr tests/nfcapd.subr
 
 check: tests
 	sh tests/run

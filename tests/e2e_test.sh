@@ -23,6 +23,8 @@
 # Collectors and captures only ever listen on 127.0.0.1 or ::1.
 #
 
+. "$(atf_get_srcdir)/nfcapd.subr"
+
 BASE_MS=1700000000000		# 2023-11-14 22:13:20.000 UTC
 BOUND=100			# tenths of a second any wait may last
 
@@ -251,8 +253,9 @@ check_nfcapd()
 		atf_fail "collector $1 did not get the expected flows"
 	fi
 	n=$(wc -l <expected.$1)
+	nfcapd_total "$1.err" >total.$1
 	atf_check -s exit:0 -o ignore -e ignore grep -E \
-	    "Flows: $n, .*Sequence Errors: 0, Bad Packets: 0" "$1.err"
+	    "Flows: $n, .*Sequence Errors: 0, Bad Packets: 0" total.$1
 }
 
 # start_tshark NAME PORT: capture UDP to PORT on lo into NAME.cap; returns

@@ -35,6 +35,7 @@ CPU_MAX=50			# hundredths of a CPU second an outage may cost
 
 # The test network and process helpers, shared by live and fault tests.
 . "$(atf_get_srcdir)/netns.subr"
+. "$(atf_get_srcdir)/nfcapd.subr"
 
 flowprobe()
 {
@@ -79,8 +80,8 @@ stop_nfcapd()
 # sequence error and no bad packet.
 nfcapd_clean()
 {
-	if ! grep -q "Flows: $2, .* Sequence Errors: 0, Bad Packets: 0" \
-	    "$1.nfcapd.err"; then
+	if ! nfcapd_total "$1.nfcapd.err" |
+	    grep -q "Flows: $2, .* Sequence Errors: 0, Bad Packets: 0"; then
 		cat "$1.nfcapd.err" >&2
 		atf_fail "nfcapd $1 did not report $2 flows and no error"
 	fi

@@ -45,6 +45,7 @@ NS_TAG=fl			# names the test namespaces
 
 # The test network and process helpers, shared with the live tests.
 . "$(atf_get_srcdir)/netns.subr"
+. "$(atf_get_srcdir)/nfcapd.subr"
 
 flowprobe()
 {
@@ -177,8 +178,8 @@ check_all()
 	grep -q "collector 127.0.0.1:$PORT: [0-9]* datagrams sent, 0 failed" \
 	    probe.err || fail_probe "flowprobe counted failed sends"
 	read n dropped <socket
-	if ! grep -q "Flows: $1, Packets: $1, .* Sequence Errors: 0, Bad" \
-	    nfcapd.err; then
+	if ! nfcapd_total nfcapd.err |
+	    grep -q "Flows: $1, Packets: $1, .* Sequence Errors: 0, Bad"; then
 		sed -n 's/^Ident: .*Flows/Flows/p' nfcapd.err >&2
 		cat probe.err >&2
 		atf_fail "nfcapd did not receive all $1 records; its socket" \

@@ -32,6 +32,7 @@ NS_TAG=fp			# names the test namespaces
 
 # The test network and process helpers, shared by live and fault tests.
 . "$(atf_get_srcdir)/netns.subr"
+. "$(atf_get_srcdir)/nfcapd.subr"
 
 # The known flows: PROTO SRC DST SPORT DPORT PACKETS SIZE START GAP [keys],
 # as tests/mkpcap reads them.  tcpreplay sends at its own pace, so only
@@ -87,7 +88,8 @@ start_nfcapd()
 stop_nfcapd()
 {
 	stop_pidfile nfcapd.pid
-	grep -q 'Sequence Errors: 0, Bad Packets: 0' nfcapd.err ||
+	nfcapd_total nfcapd.err |
+	    grep -q 'Sequence Errors: 0, Bad Packets: 0' ||
 	    atf_fail "nfcapd: $(cat nfcapd.err)"
 }
 
