@@ -57,7 +57,13 @@ struct capture_stats {
 	uint64_t	 cs_dropped;	/* ... and could not hand over */
 };
 
-typedef void	 capture_frame_fn(const struct fp_frame *, void *);
+/*
+ * Frames go to the caller in batches of 1 to CAPTURE_BATCH, each
+ * before the buffer under it is given back: one call, and one decode
+ * loop, for many frames.  Batches never span buffers.
+ */
+#define CAPTURE_BATCH		256
+typedef void	 capture_frames_fn(const struct fp_frame *, size_t, void *);
 
 struct capture;
 
@@ -74,15 +80,16 @@ int		 capture_linktype(const struct capture *);
 int		 capture_fd(const struct capture *);	/* poll(2) for POLLIN */
 
 /*
- * Hands fn every frame the kernel holds for us now, oldest first, and
- * gives each buffer back as soon as it is walked; never blocks.  revents
+ * Hands fn every frame the kernel holds for us now, oldest first, in
+ * batches, and gives each buffer back as soon as it is walked and its
+ * last batch handed over; never blocks.  revents
  * is what poll(2) reported for capture_fd(), 0 after a poll timeout: the
  * backend then pushes out a partly filled buffer (BIOCROTZBUF), so that a
  * quiet link still delivers.  Frame data is valid only during fn.
  * Returns the frames handed over, or -1 with errno set: ENXIO when the
  * interface went away, anything else on failure.
  */
-int		 capture_dispatch(struct capture *, short, capture_frame_fn *,
+int		 capture_dispatch(struct capture *, short, capture_frames_fn *,
 		    void *);
 
 /* Cumulative, 64-bit, never reset by reading. */
@@ -146,10 +153,10 @@ typedef int	 zbuf_rotate_fn(void *);
 
 int		 zbuf_init(struct zbuf *, void *, void *, size_t, int, size_t);
 int		 zbuf_walk(struct zbuf *, const uint8_t *, size_t,
-		    capture_frame_fn *, void *);
+		    capture_frames_fn *, void *);
 int		 zbuf_pending(const struct zbuf *);
-int		 zbuf_read(struct zbuf *, capture_frame_fn *, void *);
+int		 zbuf_read(struct zbuf *, capture_frames_fn *, void *);
 int		 zbuf_dispatch(struct zbuf *, short, zbuf_rotate_fn *, void *,
-		    capture_frame_fn *, void *);
+		    capture_frames_fn *, void *);
 
 #endif /* !CAPTURE_H */

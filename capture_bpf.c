@@ -85,7 +85,7 @@ static int	 bpf_attach(struct capture *, const struct capture_conf *,
 static int	 bpf_gone(struct capture *);
 static int	 buffered_setup(struct capture *, char *, size_t);
 static int	 buffered_dispatch(struct capture *, short,
-		    capture_frame_fn *, void *);
+		    capture_frames_fn *, void *);
 #ifdef BIOCSETZBUF
 static int	 zc_setup(struct capture *, char *, size_t, int *);
 static int	 zc_rotate(void *);
@@ -408,7 +408,7 @@ capture_fd(const struct capture *c)
  * is gone: a detached bpf reports POLLIN forever (P7).
  */
 static int
-buffered_dispatch(struct capture *c, short revents, capture_frame_fn *fn,
+buffered_dispatch(struct capture *c, short revents, capture_frames_fn *fn,
     void *arg)
 {
 	ssize_t n;
@@ -439,7 +439,7 @@ buffered_dispatch(struct capture *c, short revents, capture_frame_fn *fn,
 }
 
 int
-capture_dispatch(struct capture *c, short revents, capture_frame_fn *fn,
+capture_dispatch(struct capture *c, short revents, capture_frames_fn *fn,
     void *arg)
 {
 #ifdef BIOCSETZBUF

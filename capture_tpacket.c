@@ -107,7 +107,7 @@ static int	 tp_linktype(int, const char *, int *, int *, char *,
 static int	 tp_filter(struct capture *, const struct capture_conf *,
 		    char *, size_t);
 static int	 tp_ring(struct capture *, char *, size_t);
-static int	 tp_walk(struct capture *, uint8_t *, capture_frame_fn *,
+static int	 tp_walk(struct capture *, uint8_t *, capture_frames_fn *,
 		    void *);
 static const uint8_t *tp_retag(uint8_t *, const struct tpacket3_hdr *,
 		    uint32_t);
@@ -385,21 +385,23 @@ capture_fd(const struct capture *cp)
 }
 
 /*
- * Hands over the records of one block the kernel has retired.  Nothing in
- * a record is trusted: its header must lie in the block, its data between
- * the header and the block's end, and each step must move forward, or
- * the rest of the block is counted as bad and skipped.  A record whose
- * stripped tag has no room to go back is bad too: the kernel left none.
+ * Hands over the records of one block the kernel has retired, in
+ * batches, the last before the block goes back.  Nothing in a record is
+ * trusted: its header must lie in the block, its data between the header
+ * and the block's end, and each step must move forward, or the rest of
+ * the block is counted as bad and skipped.  A record whose stripped tag
+ * has no room to go back is bad too: the kernel left none.
  */
 static int
-tp_walk(struct capture *cp, uint8_t *blk, capture_frame_fn *fn, void *arg)
+tp_walk(struct capture *cp, uint8_t *blk, capture_frames_fn *fn, void *arg)
 {
 	const struct tpacket_block_desc *bd;
 	const struct tpacket3_hdr *h;
 	const struct sockaddr_ll *sll;
-	struct fp_frame fr;
+	struct fp_frame fr[CAPTURE_BATCH], *f;
 	uint8_t *frame;
 	uint32_t blklen, npkts, off, k, snap, mac, next, status;
+	size_t nfr;
 	int n, tagged;
 
 	bd = (const struct tpacket_block_desc *)blk;
@@ -409,6 +411,7 @@ tp_walk(struct capture *cp, uint8_t *blk, capture_frame_fn *fn, void *arg)
 	if (blklen > cp->cp_blocksize)
 		blklen = 0;	/* fails the first record's check */
 	n = 0;
+	nfr = 0;
 	next = 0;
 	for (k = 0; k < npkts; k++) {
 		if (k > 0) {
@@ -439,22 +442,28 @@ tp_walk(struct capture *cp, uint8_t *blk, capture_frame_fn *fn, void *arg)
 			cp->cp_skipped++;
 		} else {
 			frame = blk + off + mac;
-			fr.fr_data = tagged ? tp_retag(frame, h, status) :
+			f = &fr[nfr];
+			f->fr_data = tagged ? tp_retag(frame, h, status) :
 			    frame;
-			fr.fr_wirelen = h->tp_len;
+			f->fr_wirelen = h->tp_len;
 			if (tagged) {
 				snap += TP_TAGLEN;
-				fr.fr_wirelen += TP_TAGLEN;
+				f->fr_wirelen += TP_TAGLEN;
 			}
-			fr.fr_caplen = snap < cp->cp_snaplen ? snap :
+			f->fr_caplen = snap < cp->cp_snaplen ? snap :
 			    cp->cp_snaplen;
-			fr.fr_time = (uint64_t)h->tp_sec * 1000 +
+			f->fr_time = (uint64_t)h->tp_sec * 1000 +
 			    h->tp_nsec / 1000000;
-			fn(&fr, arg);
+			if (++nfr == CAPTURE_BATCH) {
+				fn(fr, nfr, arg);
+				nfr = 0;
+			}
 			n++;
 		}
 		next = h->tp_next_offset;
 	}
+	if (nfr > 0)
+		fn(fr, nfr, arg);
 	if (k < npkts)
 		cp->cp_badrec += npkts - k;
 	return (n);
@@ -537,7 +546,7 @@ tp_error(struct capture *cp)
 }
 
 int
-capture_dispatch(struct capture *cp, short revents, capture_frame_fn *fn,
+capture_dispatch(struct capture *cp, short revents, capture_frames_fn *fn,
     void *arg)
 {
 	_Atomic uint32_t *status;

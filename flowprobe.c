@@ -63,9 +63,10 @@
 /*
  * Frames decoded, then metered, as one batch: enough that what each batch
  * costs once is lost in it, few enough that its frames (6 KB) and packed
- * packets (14 KB) stay in the first-level cache between the two.
+ * packets (14 KB) stay in the first-level cache between the two.  The
+ * capture backends' batches are the same size.
  */
-#define METER_BATCH		256
+#define METER_BATCH		CAPTURE_BATCH
 /*
  * Pacing: unless -R says, the bucket holds at most this many milliseconds
  * of datagrams (and never fewer than PACE_MINBURST), so that a sleep
@@ -104,7 +105,6 @@ struct probe {
 	uint64_t		 pr_refilled;	/* us, monotonic */
 	uint64_t		 pr_refill_us;	/* empty to full */
 	struct decode_stats	 pr_ds;
-	size_t			 pr_npkts;	/* decoded, not yet metered */
 	struct fp_packed	 pr_pkts[METER_BATCH];
 };
 
@@ -127,8 +127,8 @@ static void	 pace_refill(struct probe *);
 static int	 send_datagram(const uint8_t *, size_t, void *);
 static void	 meter_frames(struct probe *, const struct fp_frame *,
 		    size_t);
-static void	 on_frame(const struct fp_frame *, void *);
-static void	 live_flush(struct probe *);
+static size_t	 frames_allowed(const struct probe *, size_t);
+static void	 on_frames(const struct fp_frame *, size_t, void *);
 static int	 expire_due(struct probe *);
 static int	 tick(struct probe *);
 static void	 finish(struct probe *);
@@ -347,10 +347,11 @@ send_datagram(const uint8_t *buf, size_t len, void *arg)
 }
 
 /*
- * Up to METER_BATCH frames of a savefile.  The packets' own times are
- * the flows' times; the cache treats one earlier than the latest it saw
- * as the latest, so its clock never runs backwards.  Batches let the
- * cache fetch the table entries of many packets at once.
+ * Up to METER_BATCH frames, of a savefile or a capture buffer.  The
+ * packets' own times are the flows' times; the cache treats one earlier
+ * than the latest it saw as the latest, so its clock never runs
+ * backwards.  Batches let the cache fetch the table entries of many
+ * packets at once.
  */
 static void
 meter_frames(struct probe *pr, const struct fp_frame *fr, size_t n)
@@ -363,32 +364,34 @@ meter_frames(struct probe *pr, const struct fp_frame *fr, size_t n)
 	flowcache_update_batch(pr->pr_fc, pr->pr_pkts, k);
 }
 
+/* How many of n more frames -c lets be read. */
+static size_t
+frames_allowed(const struct probe *pr, size_t n)
+{
+	uint64_t left;
+
+	if (pr->pr_maxpackets == 0)
+		return (n);
+	left = pr->pr_maxpackets > pr->pr_ds.ds_read ?
+	    pr->pr_maxpackets - pr->pr_ds.ds_read : 0;
+	return (left < n ? (size_t)left : n);
+}
+
+/*
+ * A batch of captured frames, metered at once: their bytes are the
+ * kernel's again once this returns.  The clock goes by the last frame,
+ * as a savefile's does by a batch's.
+ */
 static void
-on_frame(const struct fp_frame *fr, void *arg)
+on_frames(const struct fp_frame *fr, size_t n, void *arg)
 {
 	struct probe *pr = arg;
 
-	if (pr->pr_maxpackets != 0 && pr->pr_ds.ds_read >= pr->pr_maxpackets)
+	if ((n = frames_allowed(pr, n)) == 0)
 		return;
-	if (fr->fr_time > pr->pr_now)
-		pr->pr_now = fr->fr_time;
-	/*
-	 * Decoded now: the frame's bytes are the kernel's again once the
-	 * callback returns.  The packets wait for the cache in a batch.
-	 */
-	pr->pr_ds.ds_read++;
-	pr->pr_npkts += decode_frames(pr->pr_linktype, fr, 1,
-	    &pr->pr_pkts[pr->pr_npkts], pr->pr_ds.ds_result);
-	if (pr->pr_npkts == METER_BATCH)
-		live_flush(pr);
-}
-
-/* The packets decoded from capture buffers, after each dispatch. */
-static void
-live_flush(struct probe *pr)
-{
-	flowcache_update_batch(pr->pr_fc, pr->pr_pkts, pr->pr_npkts);
-	pr->pr_npkts = 0;
+	if (fr[n - 1].fr_time > pr->pr_now)
+		pr->pr_now = fr[n - 1].fr_time;
+	meter_frames(pr, fr, n);
 }
 
 /*
@@ -446,7 +449,7 @@ run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 {
 	struct fp_frame fr[METER_BATCH];
 	char errbuf[512];
-	uint64_t next_tick, left;
+	uint64_t next_tick;
 	size_t max;
 	int i, j, n, status;
 
@@ -456,13 +459,8 @@ run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 	while (quit == 0) {
 		/* One frame first: it tells whether the link type is known. */
 		max = pr->pr_ds.ds_read == 0 ? 1 : METER_BATCH;
-		if (pr->pr_maxpackets != 0) {
-			if (pr->pr_ds.ds_read >= pr->pr_maxpackets)
-				break;
-			left = pr->pr_maxpackets - pr->pr_ds.ds_read;
-			if (left < max)
-				max = (size_t)left;
-		}
+		if ((max = frames_allowed(pr, max)) == 0)
+			break;
 		n = pcapfile_read(pf, fr, max, errbuf, sizeof(errbuf));
 		if (n == 0)
 			break;
@@ -567,8 +565,7 @@ run_live(struct probe *pr, uint32_t window)
 			break;
 		}
 		rc = capture_dispatch(pr->pr_cap, n == 0 ? 0 : pfd.revents,
-		    on_frame, pr);
-		live_flush(pr);
+		    on_frames, pr);
 		if (rc == -1) {
 			if (errno == ENXIO)
 				log_warnx("%s: the interface went away",
@@ -578,22 +575,19 @@ run_live(struct probe *pr, uint32_t window)
 			status = EX_IOERR;
 			break;
 		}
-		if (pr->pr_maxpackets != 0 &&
-		    pr->pr_ds.ds_read >= pr->pr_maxpackets)
+		if (frames_allowed(pr, 1) == 0)
 			break;
 	}
 
 	/* What the kernel still holds was seen before the end: meter it. */
 	for (drains = 0; status == 0 && drains < 3; drains++) {
-		if (pr->pr_maxpackets != 0 &&
-		    pr->pr_ds.ds_read >= pr->pr_maxpackets)
+		if (frames_allowed(pr, 1) == 0)
 			break;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		n = poll(&pfd, 1, DRAIN_MS);
 		rc = capture_dispatch(pr->pr_cap, n <= 0 ? 0 : pfd.revents,
-		    on_frame, pr);
-		live_flush(pr);
+		    on_frames, pr);
 		if (rc == -1 || (rc == 0 && n <= 0))
 			break;
 	}

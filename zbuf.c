@@ -72,8 +72,8 @@ static uint64_t	 zb_stamp_ms(int, const uint8_t *);
 static struct zb_header *zb_header(const struct zbuf *, unsigned int);
 static int	 zb_owned(const struct zbuf *, unsigned int, uint32_t *);
 static int	 zb_consume(struct zbuf *, unsigned int, uint32_t,
-		    capture_frame_fn *, void *);
-static int	 zb_drain(struct zbuf *, capture_frame_fn *, void *);
+		    capture_frames_fn *, void *);
+static int	 zb_drain(struct zbuf *, capture_frames_fn *, void *);
 
 static size_t
 zb_stampsize(int tsformat)
@@ -166,17 +166,17 @@ zbuf_init(struct zbuf *zb, void *a, void *b, size_t buflen, int tsformat,
 
 /*
  * Hands fn every record in data[0, len): a read(2) result or the data
- * of a zero-copy buffer.  Each header is copied out and checked before
- * its packet is touched; the first that does not fit ends the walk and
- * is counted, since nothing after it can be trusted to be a record.
- * Returns the frames handed over.
+ * of a zero-copy buffer, in batches.  Each header is copied out and
+ * checked before its packet is touched; the first that does not fit
+ * ends the walk and is counted, since nothing after it can be trusted
+ * to be a record.  Returns the frames handed over.
  */
 int
 zbuf_walk(struct zbuf *zb, const uint8_t *data, size_t len,
-    capture_frame_fn *fn, void *arg)
+    capture_frames_fn *fn, void *arg)
 {
-	struct fp_frame fr;
-	size_t off, rest, stamp, minhdr, step;
+	struct fp_frame fr[CAPTURE_BATCH];
+	size_t off, rest, stamp, minhdr, step, n;
 	uint32_t caplen, datalen;
 	uint16_t hdrlen;
 	int frames;
@@ -184,7 +184,7 @@ zbuf_walk(struct zbuf *zb, const uint8_t *data, size_t len,
 	stamp = zb_stampsize(zb->zb_tsformat);
 	minhdr = stamp + ZB_FIXED;
 	frames = 0;
-	memset(&fr, 0, sizeof(fr));
+	n = 0;
 	/* The last record is not padded: step past the end, so test <. */
 	for (off = 0; off < len; off += step) {
 		rest = len - off;
@@ -203,15 +203,20 @@ zbuf_walk(struct zbuf *zb, const uint8_t *data, size_t len,
 			zb->zb_stats.zs_badrecords++;
 			break;
 		}
-		fr.fr_data = data + off + hdrlen;
-		fr.fr_caplen = caplen;
-		fr.fr_wirelen = datalen;
-		fr.fr_time = zb_stamp_ms(zb->zb_tsformat, data + off);
-		fn(&fr, arg);
+		fr[n].fr_data = data + off + hdrlen;
+		fr[n].fr_caplen = caplen;
+		fr[n].fr_wirelen = datalen;
+		fr[n].fr_time = zb_stamp_ms(zb->zb_tsformat, data + off);
+		if (++n == CAPTURE_BATCH) {
+			fn(fr, n, arg);
+			n = 0;
+		}
 		frames++;
 		step = ((size_t)hdrlen + caplen + zb->zb_align - 1) &
 		    ~(zb->zb_align - 1);
 	}
+	if (n > 0)
+		fn(fr, n, arg);
 	zb->zb_stats.zs_frames += (uint64_t)frames;
 	return (frames);
 }
@@ -246,7 +251,7 @@ zb_owned(const struct zbuf *zb, unsigned int i, uint32_t *gen)
  */
 static int
 zb_consume(struct zbuf *zb, unsigned int i, uint32_t gen,
-    capture_frame_fn *fn, void *arg)
+    capture_frames_fn *fn, void *arg)
 {
 	struct zb_header *h = zb_header(zb, i);
 	uint32_t klen;
@@ -272,7 +277,7 @@ zb_consume(struct zbuf *zb, unsigned int i, uint32_t gen,
  * become ours without a wakeup (P2) or while poll says not ready (P3).
  */
 static int
-zb_drain(struct zbuf *zb, capture_frame_fn *fn, void *arg)
+zb_drain(struct zbuf *zb, capture_frames_fn *fn, void *arg)
 {
 	unsigned int i, n;
 	uint32_t gen;
@@ -308,7 +313,7 @@ zbuf_pending(const struct zbuf *zb)
 
 /* Walks and hands back every buffer we own now; never blocks. */
 int
-zbuf_read(struct zbuf *zb, capture_frame_fn *fn, void *arg)
+zbuf_read(struct zbuf *zb, capture_frames_fn *fn, void *arg)
 {
 	if (zb->zb_buf[0] == NULL) {
 		errno = EINVAL;
@@ -333,7 +338,7 @@ zbuf_read(struct zbuf *zb, capture_frame_fn *fn, void *arg)
  */
 int
 zbuf_dispatch(struct zbuf *zb, short revents, zbuf_rotate_fn *rotate,
-    void *rarg, capture_frame_fn *fn, void *arg)
+    void *rarg, capture_frames_fn *fn, void *arg)
 {
 	uint64_t buffers;
 	int frames, rc, saved;

@@ -32,39 +32,53 @@
 
 #ifdef TPACKET3_HDRLEN
 
-#define BLOCK		4096
+#define BLOCK		65536
 #define SNAPLEN		256
-#define FRAMES		8
+#define FRAMES		8		/* frames whose bytes are kept */
+#define MAXFRAMES	(CAPTURE_BATCH + 2)
 
-/* One frame as handed over, copied: the walk's bytes are the ring's. */
+/*
+ * The frames as handed over, the first few copied (the walk's bytes are
+ * the ring's), and the sizes of the first two batches.
+ */
 struct got {
 	uint8_t		 g_data[FRAMES][64];
 	uint32_t	 g_caplen[FRAMES];
 	uint32_t	 g_wirelen[FRAMES];
-	uint64_t	 g_time[FRAMES];
+	uint64_t	 g_time[MAXFRAMES];
+	size_t		 g_batch[2];
+	int		 g_batches;
 	int		 g_n;
 };
 
 static _Alignas(8) uint8_t block[BLOCK];
 
-static void	 on_frame(const struct fp_frame *, void *);
+static void	 on_frames(const struct fp_frame *, size_t, void *);
 static void	 blk_init(void);
 static uint32_t	 blk_add(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
 		    uint16_t, uint16_t);
 static int	 walk(struct capture *, struct got *);
 
 static void
-on_frame(const struct fp_frame *fr, void *arg)
+on_frames(const struct fp_frame *fr, size_t n, void *arg)
 {
 	struct got *g = arg;
 
-	ATF_REQUIRE(g->g_n < FRAMES);
-	memcpy(g->g_data[g->g_n], fr->fr_data,
-	    fr->fr_caplen < 64 ? fr->fr_caplen : 64);
-	g->g_caplen[g->g_n] = fr->fr_caplen;
-	g->g_wirelen[g->g_n] = fr->fr_wirelen;
-	g->g_time[g->g_n] = fr->fr_time;
-	g->g_n++;
+	ATF_REQUIRE(n >= 1 && n <= CAPTURE_BATCH);
+	if (g->g_batches < 2)
+		g->g_batch[g->g_batches] = n;
+	g->g_batches++;
+	for (; n > 0; n--, fr++) {
+		ATF_REQUIRE(g->g_n < MAXFRAMES);
+		if (g->g_n < FRAMES) {
+			memcpy(g->g_data[g->g_n], fr->fr_data,
+			    fr->fr_caplen < 64 ? fr->fr_caplen : 64);
+			g->g_caplen[g->g_n] = fr->fr_caplen;
+			g->g_wirelen[g->g_n] = fr->fr_wirelen;
+		}
+		g->g_time[g->g_n] = fr->fr_time;
+		g->g_n++;
+	}
 }
 
 static uint32_t	 blk_off, blk_prev, blk_npkts;
@@ -127,7 +141,7 @@ walk(struct capture *cp, struct got *g)
 	cp->cp_blocksize = BLOCK;
 	cp->cp_snaplen = SNAPLEN;
 	memset(g, 0, sizeof(*g));
-	return (tp_walk(cp, block, on_frame, g));
+	return (tp_walk(cp, block, on_frames, g));
 }
 
 /* The room the kernel leaves before an Ethernet frame, reserve and all. */
@@ -233,12 +247,34 @@ ATF_TC_BODY(tag_refused, tc)
 	ATF_CHECK_EQ(g.g_data[1][15], 42);
 }
 
+/* A block of more than a batch: a full batch, then the rest, in order. */
+ATF_TC_WITHOUT_HEAD(walk_in_batches);
+ATF_TC_BODY(walk_in_batches, tc)
+{
+	struct capture cp;
+	struct got g;
+	uint32_t i;
+
+	blk_init();
+	for (i = 0; i < CAPTURE_BATCH + 2; i++)
+		(void)blk_add(MAC, 14, 60, TP_STATUS_USER, i, 0, 0);
+	ATF_REQUIRE_EQ(walk(&cp, &g), CAPTURE_BATCH + 2);
+	ATF_CHECK_EQ(g.g_batches, 2);
+	ATF_CHECK_EQ(g.g_batch[0], CAPTURE_BATCH);
+	ATF_CHECK_EQ(g.g_batch[1], 2);
+	for (i = 0; i < CAPTURE_BATCH + 2; i++)
+		ATF_CHECK_EQ_MSG(g.g_time[i], i * 1000ULL + 250, "frame %u",
+		    i);
+	ATF_CHECK_EQ(cp.cp_badrec, 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, untagged_as_is);
 	ATF_TP_ADD_TC(tp, tag_put_back);
 	ATF_TP_ADD_TC(tp, tag_within_snaplen);
 	ATF_TP_ADD_TC(tp, tag_refused);
+	ATF_TP_ADD_TC(tp, walk_in_batches);
 	return (atf_no_error());
 }
 

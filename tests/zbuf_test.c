@@ -75,15 +75,16 @@ static int	 rig_dispatch(struct rig *, short, struct got *);
 static uint32_t	 rig_kgen(const struct rig *, int);
 static void	 fill(uint8_t *, uint32_t, uint32_t);
 static int	 check_fill(const uint8_t *, uint32_t, uint32_t);
-static void	 got_frame(const struct fp_frame *, void *);
+static void	 got_frames(const struct fp_frame *, size_t, void *);
 static void	 got_init(struct got *, const struct rig *);
 static void	 check_order(const struct got *, uint32_t);
 static void	 p1_stuck_state(struct rig *, struct got *);
 static void	 p3_hook(struct got *);
 static void	 put_rec(uint8_t *, size_t, uint16_t, uint32_t, uint32_t);
 static uint8_t	*hostile_buf(size_t, uint32_t);
-static void	 count_frame(const struct fp_frame *, void *);
-static void	 stress_frame(const struct fp_frame *, void *);
+static void	 count_frames(const struct fp_frame *, size_t, void *);
+static void	 stress_frames(const struct fp_frame *, size_t, void *);
+static void	 batch_frames(const struct fp_frame *, size_t, void *);
 
 /* Packet seq of len bytes: seq in 4 bytes, then (seq + i) & 0xff. */
 static void
@@ -197,7 +198,7 @@ rig_rotate(void *arg)
 static int
 rig_dispatch(struct rig *r, short revents, struct got *g)
 {
-	return (zbuf_dispatch(&r->r_zb, revents, rig_rotate, r, got_frame, g));
+	return (zbuf_dispatch(&r->r_zb, revents, rig_rotate, r, got_frames, g));
 }
 
 static uint32_t
@@ -217,30 +218,34 @@ got_init(struct got *g, const struct rig *r)
 }
 
 static void
-got_frame(const struct fp_frame *fr, void *arg)
+got_frames(const struct fp_frame *fr, size_t n, void *arg)
 {
 	struct got *g = arg;
 	const struct rig *r = g->g_rig;
-	uint32_t seq = UINT32_MAX;
+	uint32_t seq;
 	int i;
 
-	ATF_REQUIRE(g->g_n < MAXGOT);
-	if (fr->fr_caplen >= sizeof(seq))
-		memcpy(&seq, fr->fr_data, sizeof(seq));
-	if (!check_fill(fr->fr_data, fr->fr_caplen, seq))
-		g->g_badbytes++;
-	g->g_buf[g->g_n] = -1;
-	for (i = 0; i < 2; i++)
-		if (fr->fr_data >= r->r_buf[i] &&
-		    fr->fr_data < r->r_buf[i] + r->r_len)
-			g->g_buf[g->g_n] = i;
-	g->g_seq[g->g_n] = seq;
-	g->g_caplen[g->g_n] = fr->fr_caplen;
-	g->g_wirelen[g->g_n] = fr->fr_wirelen;
-	g->g_time[g->g_n] = fr->fr_time;
-	g->g_n++;
-	if (g->g_hook != NULL)
-		g->g_hook(g);
+	ATF_REQUIRE(n >= 1 && n <= CAPTURE_BATCH);
+	for (; n > 0; n--, fr++) {
+		ATF_REQUIRE(g->g_n < MAXGOT);
+		seq = UINT32_MAX;
+		if (fr->fr_caplen >= sizeof(seq))
+			memcpy(&seq, fr->fr_data, sizeof(seq));
+		if (!check_fill(fr->fr_data, fr->fr_caplen, seq))
+			g->g_badbytes++;
+		g->g_buf[g->g_n] = -1;
+		for (i = 0; i < 2; i++)
+			if (fr->fr_data >= r->r_buf[i] &&
+			    fr->fr_data < r->r_buf[i] + r->r_len)
+				g->g_buf[g->g_n] = i;
+		g->g_seq[g->g_n] = seq;
+		g->g_caplen[g->g_n] = fr->fr_caplen;
+		g->g_wirelen[g->g_n] = fr->fr_wirelen;
+		g->g_time[g->g_n] = fr->fr_time;
+		g->g_n++;
+		if (g->g_hook != NULL)
+			g->g_hook(g);
+	}
 }
 
 /* Frames 0 .. n-1 of g carry packets first, first+1, ... intact. */
@@ -707,15 +712,18 @@ hostile_buf(size_t size, uint32_t klen)
 }
 
 static void
-count_frame(const struct fp_frame *fr, void *arg)
+count_frames(const struct fp_frame *fr, size_t n, void *arg)
 {
-	uint32_t *n = arg, i, sum;
+	uint32_t *count = arg, i, sum;
 
+	ATF_REQUIRE(n >= 1 && n <= CAPTURE_BATCH);
 	/* Touch every byte, so an over-read cannot hide. */
-	for (i = sum = 0; i < fr->fr_caplen; i++)
-		sum += fr->fr_data[i];
-	(void)sum;
-	(*n)++;
+	for (; n > 0; n--, fr++) {
+		for (i = sum = 0; i < fr->fr_caplen; i++)
+			sum += fr->fr_data[i];
+		(void)sum;
+		(*count)++;
+	}
 }
 
 /*
@@ -735,7 +743,7 @@ ATF_TC_BODY(hostile_hdrlen_too_small, tc)
 	put_rec(a + 32, 0, 26, 10, 60);
 	put_rec(a + 32, 40, 25, 10, 60);	/* SIZEOF_BPF_HDR is 26 */
 	ATF_REQUIRE(zbuf_init(&zb, a, b, 32 + 80, ZBUF_TS_NANO, 8) == 0);
-	ATF_CHECK_EQ(zbuf_read(&zb, count_frame, &n), 1);
+	ATF_CHECK_EQ(zbuf_read(&zb, count_frames, &n), 1);
 	ATF_CHECK_EQ(n, 1);
 	ATF_CHECK_EQ(zb.zb_stats.zs_badrecords, 1);
 	memcpy(&ugen, a + 8, sizeof(ugen));
@@ -757,7 +765,7 @@ ATF_TC_BODY(hostile_caplen_past_kernel_len, tc)
 	put_rec(a + 32, 0, 26, 10, 60);
 	put_rec(a + 32, 40, 26, 14, 60);
 	ATF_REQUIRE(zbuf_init(&zb, a, b, 32 + 79, ZBUF_TS_NANO, 8) == 0);
-	ATF_CHECK_EQ(zbuf_read(&zb, count_frame, &n), 1);
+	ATF_CHECK_EQ(zbuf_read(&zb, count_frames, &n), 1);
 	ATF_CHECK_EQ(zb.zb_stats.zs_badrecords, 1);
 
 	/* hdrlen + caplen wrapping 32 bits must not pass either. */
@@ -765,7 +773,7 @@ ATF_TC_BODY(hostile_caplen_past_kernel_len, tc)
 	memcpy(a, &(uint32_t){ 2 }, sizeof(uint32_t));
 	ATF_REQUIRE(zbuf_init(&zb, a, b, 32 + 79, ZBUF_TS_NANO, 8) == 0);
 	memcpy(a + 8, &(uint32_t){ 1 }, sizeof(uint32_t));
-	ATF_CHECK_EQ(zbuf_read(&zb, count_frame, &n), 1);
+	ATF_CHECK_EQ(zbuf_read(&zb, count_frames, &n), 1);
 	ATF_CHECK_EQ(zb.zb_stats.zs_badrecords, 1);
 	ATF_CHECK_EQ(n, 2);
 	free(a);
@@ -783,7 +791,7 @@ ATF_TC_BODY(hostile_kernel_len_past_buffer, tc)
 	b = hostile_buf(32 + 64, 0);
 	put_rec(a + 32, 0, 26, 38, 60);		/* fits 64, not 65 */
 	ATF_REQUIRE(zbuf_init(&zb, a, b, 32 + 64, ZBUF_TS_NANO, 8) == 0);
-	ATF_CHECK_EQ(zbuf_read(&zb, count_frame, &n), 0);
+	ATF_CHECK_EQ(zbuf_read(&zb, count_frames, &n), 0);
 	ATF_CHECK_EQ(n, 0);
 	ATF_CHECK_EQ(zb.zb_stats.zs_badbuffers, 1);
 	memcpy(&ugen, a + 8, sizeof(ugen));
@@ -804,13 +812,13 @@ ATF_TC_BODY(hostile_short_tail_and_caplen_over_datalen, tc)
 	b = hostile_buf(32 + 60, 0);
 	put_rec(a + 32, 0, 26, 10, 60);
 	ATF_REQUIRE(zbuf_init(&zb, a, b, 32 + 60, ZBUF_TS_NANO, 8) == 0);
-	ATF_CHECK_EQ(zbuf_read(&zb, count_frame, &n), 1);
+	ATF_CHECK_EQ(zbuf_read(&zb, count_frames, &n), 1);
 	ATF_CHECK_EQ(zb.zb_stats.zs_badrecords, 1);
 
 	/* More captured than was on the wire. */
 	ATF_REQUIRE(zbuf_init(&zb, NULL, NULL, 0, ZBUF_TS_NANO, 8) == 0);
 	put_rec(a + 32, 0, 26, 10, 9);
-	ATF_CHECK_EQ(zbuf_walk(&zb, a + 32, 36, count_frame, &n), 0);
+	ATF_CHECK_EQ(zbuf_walk(&zb, a + 32, 36, count_frames, &n), 0);
 	ATF_CHECK_EQ(zb.zb_stats.zs_badrecords, 1);
 	free(a);
 	free(b);
@@ -828,7 +836,7 @@ ATF_TC_BODY(walk_unpadded_last_record, tc)
 	put_rec(data, 0, 26, 13, 60);
 	put_rec(data, 40, 26, 13, 60);
 	ATF_REQUIRE(zbuf_init(&zb, NULL, NULL, 0, ZBUF_TS_NANO, 8) == 0);
-	ATF_CHECK_EQ(zbuf_walk(&zb, data, 40 + 39, count_frame, &n), 2);
+	ATF_CHECK_EQ(zbuf_walk(&zb, data, 40 + 39, count_frames, &n), 2);
 	ATF_CHECK_EQ(zb.zb_stats.zs_badrecords, 0);
 	free(data);
 }
@@ -856,8 +864,57 @@ ATF_TC_BODY(walk_micro32_layout, tc)
 	v = 4;
 	memcpy(data + 24 + 8, &v, 4);
 	ATF_REQUIRE(zbuf_init(&zb, NULL, NULL, 0, ZBUF_TS_MICRO32, 4) == 0);
-	ATF_CHECK_EQ(zbuf_walk(&zb, data, sizeof(data), count_frame, &n), 2);
+	ATF_CHECK_EQ(zbuf_walk(&zb, data, sizeof(data), count_frames, &n), 2);
 	ATF_CHECK_EQ(zb.zb_stats.zs_badrecords, 0);
+}
+
+/* What batch_frames() saw: the size of each batch, every wire length. */
+#define BATCHED		(2 * CAPTURE_BATCH + 3)
+struct batches {
+	size_t		 b_size[4];
+	size_t		 b_calls;
+	uint32_t	 b_wirelen[BATCHED];
+	size_t		 b_frames;
+};
+
+static void
+batch_frames(const struct fp_frame *fr, size_t n, void *arg)
+{
+	struct batches *b = arg;
+	size_t i;
+
+	ATF_REQUIRE(b->b_calls < 4 && b->b_frames + n <= BATCHED);
+	b->b_size[b->b_calls++] = n;
+	for (i = 0; i < n; i++)
+		b->b_wirelen[b->b_frames++] = fr[i].fr_wirelen;
+}
+
+/* One buffer of more than a batch: full batches, then the rest, in order. */
+ATF_TC_WITHOUT_HEAD(walk_in_batches);
+ATF_TC_BODY(walk_in_batches, tc)
+{
+	struct batches b;
+	struct zbuf zb;
+	uint8_t *data;
+	size_t i;
+
+	/* 26 + 6 bytes a record: 32, a multiple of the alignment. */
+	ATF_REQUIRE((data = calloc(BATCHED, 32)) != NULL);
+	for (i = 0; i < BATCHED; i++)
+		put_rec(data, i * 32, 26, 6, 60 + (uint32_t)i);
+	memset(&b, 0, sizeof(b));
+	ATF_REQUIRE(zbuf_init(&zb, NULL, NULL, 0, ZBUF_TS_NANO, 8) == 0);
+	ATF_CHECK_EQ(zbuf_walk(&zb, data, BATCHED * 32, batch_frames, &b),
+	    BATCHED);
+	ATF_CHECK_EQ(b.b_calls, 3);
+	ATF_CHECK_EQ(b.b_size[0], CAPTURE_BATCH);
+	ATF_CHECK_EQ(b.b_size[1], CAPTURE_BATCH);
+	ATF_CHECK_EQ(b.b_size[2], 3);
+	ATF_CHECK_EQ(b.b_frames, BATCHED);
+	for (i = 0; i < b.b_frames; i++)
+		ATF_CHECK_EQ_MSG(b.b_wirelen[i], 60 + i, "frame %zu", i);
+	ATF_CHECK_EQ(zb.zb_stats.zs_frames, BATCHED);
+	free(data);
 }
 
 ATF_TC_WITHOUT_HEAD(init_rejects_bad_arguments);
@@ -889,30 +946,32 @@ struct seen {
 };
 
 static void
-stress_frame(const struct fp_frame *fr, void *arg)
+stress_frames(const struct fp_frame *fr, size_t n, void *arg)
 {
 	struct seen *sn = arg;
 	struct timespec nap = { 0, 300000 };
 	uint32_t seq;
 
-	if (fr->fr_caplen < sizeof(seq)) {
-		sn->s_badbytes++;
-		return;
+	for (; n > 0; n--, fr++) {
+		if (fr->fr_caplen < sizeof(seq)) {
+			sn->s_badbytes++;
+			continue;
+		}
+		memcpy(&seq, fr->fr_data, sizeof(seq));
+		if (!check_fill(fr->fr_data, fr->fr_caplen, seq))
+			sn->s_badbytes++;
+		if (sn->s_any && seq <= sn->s_last)
+			sn->s_disorder++;
+		sn->s_any = 1;
+		sn->s_last = seq;
+		if (seq < sn->s_count) {
+			sn->s_got[seq]++;
+			sn->s_delivered++;
+		}
+		/* A slow consumer now and then, so that the kernel drops. */
+		if (++sn->s_frames % 4096 == 0)
+			nanosleep(&nap, NULL);
 	}
-	memcpy(&seq, fr->fr_data, sizeof(seq));
-	if (!check_fill(fr->fr_data, fr->fr_caplen, seq))
-		sn->s_badbytes++;
-	if (sn->s_any && seq <= sn->s_last)
-		sn->s_disorder++;
-	sn->s_any = 1;
-	sn->s_last = seq;
-	if (seq < sn->s_count) {
-		sn->s_got[seq]++;
-		sn->s_delivered++;
-	}
-	/* A slow consumer now and then, so that the kernel must drop. */
-	if (++sn->s_frames % 4096 == 0)
-		nanosleep(&nap, NULL);
 }
 
 ATF_TC(stress_threaded);
@@ -960,7 +1019,7 @@ ATF_TC_BODY(stress_threaded, tc)
 		    (uintmax_t)sn.s_delivered, (uintmax_t)dropped);
 		rev = model_wait(r.r_m, POLLIN, 1);
 		ATF_REQUIRE(zbuf_dispatch(&r.r_zb, rev, rig_rotate, &r,
-		    stress_frame, &sn) >= 0);
+		    stress_frames, &sn) >= 0);
 	}
 	model_stop(r.r_m);
 	sentinels = model_sentinels(r.r_m, &sdrops);
@@ -1016,6 +1075,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, hostile_short_tail_and_caplen_over_datalen);
 	ATF_TP_ADD_TC(tp, walk_unpadded_last_record);
 	ATF_TP_ADD_TC(tp, walk_micro32_layout);
+	ATF_TP_ADD_TC(tp, walk_in_batches);
 	ATF_TP_ADD_TC(tp, init_rejects_bad_arguments);
 	ATF_TP_ADD_TC(tp, stress_threaded);
 	return (atf_no_error());
