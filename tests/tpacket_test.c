@@ -57,7 +57,7 @@ static void	 on_frames(const struct fp_frame *, size_t, void *);
 static void	 blk_init(void);
 static uint32_t	 blk_add(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
 		    uint16_t, uint16_t);
-static int	 walk(struct capture *, struct got *);
+static int	 walk(struct capture *, struct got *, int);
 
 static void
 on_frames(const struct fp_frame *fr, size_t n, void *arg)
@@ -134,12 +134,14 @@ blk_add(uint32_t mac, uint32_t snap, uint32_t len, uint32_t status,
 	return (off);
 }
 
+/* The block through tp_walk(); skipout as for a socket that sees both. */
 static int
-walk(struct capture *cp, struct got *g)
+walk(struct capture *cp, struct got *g, int skipout)
 {
 	memset(cp, 0, sizeof(*cp));
 	cp->cp_blocksize = BLOCK;
 	cp->cp_snaplen = SNAPLEN;
+	cp->cp_skipout = skipout;
 	memset(g, 0, sizeof(*g));
 	return (tp_walk(cp, block, on_frames, g));
 }
@@ -156,7 +158,7 @@ ATF_TC_BODY(untagged_as_is, tc)
 
 	blk_init();
 	(void)blk_add(MAC, 60, 1514, TP_STATUS_USER, 1700000000, 0, 0);
-	ATF_REQUIRE_EQ(walk(&cp, &g), 1);
+	ATF_REQUIRE_EQ(walk(&cp, &g, 0), 1);
 	ATF_CHECK_EQ(g.g_caplen[0], 60);
 	ATF_CHECK_EQ(g.g_wirelen[0], 1514);
 	ATF_CHECK_EQ(g.g_time[0], 1700000000250ULL);
@@ -183,7 +185,7 @@ ATF_TC_BODY(tag_put_back, tc)
 	    TP_STATUS_VLAN_TPID_VALID, 1, 0xa02a, 0x88a8);
 	(void)blk_add(MAC, 60, 100, TP_STATUS_USER | TP_STATUS_VLAN_VALID, 1,
 	    0x0007, 0x1234);
-	ATF_REQUIRE_EQ(walk(&cp, &g), 2);
+	ATF_REQUIRE_EQ(walk(&cp, &g, 0), 2);
 	ATF_CHECK_EQ(g.g_caplen[0], 64);
 	ATF_CHECK_EQ(g.g_wirelen[0], 64);
 	ATF_CHECK(memcmp(g.g_data[0] + 12, qinq, 4) == 0);
@@ -210,7 +212,7 @@ ATF_TC_BODY(tag_within_snaplen, tc)
 	blk_init();
 	(void)blk_add(MAC, SNAPLEN, 1514, TP_STATUS_USER |
 	    TP_STATUS_VLAN_VALID, 1, 42, 0);
-	ATF_REQUIRE_EQ(walk(&cp, &g), 1);
+	ATF_REQUIRE_EQ(walk(&cp, &g, 0), 1);
 	ATF_CHECK_EQ(g.g_caplen[0], SNAPLEN);
 	ATF_CHECK_EQ(g.g_wirelen[0], 1518);
 }
@@ -236,7 +238,7 @@ ATF_TC_BODY(tag_refused, tc)
 	    42, 0);
 	(void)blk_add(TPACKET3_HDRLEN + 4, 60, 60, TP_STATUS_USER |
 	    TP_STATUS_VLAN_VALID, 1, 42, 0);
-	ATF_REQUIRE_EQ(walk(&cp, &g), 2);
+	ATF_REQUIRE_EQ(walk(&cp, &g, 0), 2);
 	ATF_CHECK_EQ(cp.cp_badrec, 2);
 	ATF_CHECK_EQ(g.g_caplen[0], 11);
 	ATF_CHECK_EQ(g.g_wirelen[0], 11);
@@ -245,6 +247,133 @@ ATF_TC_BODY(tag_refused, tc)
 	/* Exactly the room needed is enough. */
 	ATF_CHECK_EQ(g.g_caplen[1], 64);
 	ATF_CHECK_EQ(g.g_data[1][15], 42);
+}
+
+static struct tpacket3_hdr *
+blk_hdr(uint32_t off)
+{
+	return ((struct tpacket3_hdr *)(block + off));
+}
+
+/* A block header that lies: no record is read, and each counts as bad. */
+ATF_TC_WITHOUT_HEAD(hostile_block);
+ATF_TC_BODY(hostile_block, tc)
+{
+	struct tpacket_block_desc *bd = (struct tpacket_block_desc *)block;
+	struct capture cp;
+	struct got g;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		blk_init();
+		(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
+		(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
+		switch (i) {
+		case 0:		/* longer than the block */
+			bd->hdr.bh1.blk_len = BLOCK + 8;
+			break;
+		case 1:		/* first record not aligned */
+			bd->hdr.bh1.offset_to_first_pkt += 2;
+			break;
+		case 2:		/* first record inside the descriptor */
+			bd->hdr.bh1.offset_to_first_pkt = 8;
+			break;
+		case 3:		/* no room for the first header */
+			bd->hdr.bh1.offset_to_first_pkt =
+			    bd->hdr.bh1.blk_len - 8;
+			break;
+		}
+		ATF_CHECK_EQ_MSG(walk(&cp, &g, 0), 0, "case %d", i);
+		ATF_CHECK_EQ_MSG(cp.cp_badrec, 2, "case %d", i);
+	}
+}
+
+/*
+ * A next offset that does not move forward within the block, or more
+ * records claimed than there are: the walk ends there, the rest bad.
+ */
+ATF_TC_WITHOUT_HEAD(hostile_next_offset);
+ATF_TC_BODY(hostile_next_offset, tc)
+{
+	struct tpacket_block_desc *bd = (struct tpacket_block_desc *)block;
+	struct capture cp;
+	struct got g;
+	uint32_t first;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		blk_init();
+		first = blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
+		(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
+		(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
+		switch (i) {
+		case 0:		/* no step: the same record again */
+			blk_hdr(first)->tp_next_offset = 0;
+			break;
+		case 1:		/* past the block's end */
+			blk_hdr(first)->tp_next_offset = BLOCK;
+			break;
+		case 2:		/* a step too short for a header */
+			blk_hdr(first)->tp_next_offset = 4;
+			break;
+		}
+		ATF_CHECK_EQ_MSG(walk(&cp, &g, 0), 1, "case %d", i);
+		ATF_CHECK_EQ_MSG(cp.cp_badrec, 2, "case %d", i);
+	}
+	blk_init();
+	(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
+	(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
+	bd->hdr.bh1.num_pkts = 5;
+	ATF_CHECK_EQ(walk(&cp, &g, 0), 2);
+	ATF_CHECK_EQ(cp.cp_badrec, 3);
+}
+
+/*
+ * A record whose frame is not within the block, or says more was
+ * captured than was on the wire: skipped and counted; the walk goes on.
+ */
+ATF_TC_WITHOUT_HEAD(hostile_frame);
+ATF_TC_BODY(hostile_frame, tc)
+{
+	struct capture cp;
+	struct got g;
+	uint32_t off[5];
+	int i;
+
+	blk_init();
+	for (i = 0; i < 5; i++)
+		off[i] = blk_add(MAC, 60, 60, TP_STATUS_USER, (uint32_t)i, 0,
+		    0);
+	blk_hdr(off[0])->tp_mac = UINT16_MAX;		/* past the block */
+	blk_hdr(off[1])->tp_mac = 8;			/* inside the header */
+	blk_hdr(off[2])->tp_snaplen = 61;		/* more than tp_len */
+	blk_hdr(off[4])->tp_snaplen = BLOCK;		/* past the block */
+	ATF_REQUIRE_EQ(walk(&cp, &g, 0), 1);
+	ATF_CHECK_EQ(g.g_time[0], 3250);
+	ATF_CHECK_EQ(g.g_caplen[0], 60);
+	ATF_CHECK_EQ(cp.cp_badrec, 4);
+}
+
+/* Where the socket sees what the host sends, those frames are dropped. */
+ATF_TC_WITHOUT_HEAD(outgoing_skipped);
+ATF_TC_BODY(outgoing_skipped, tc)
+{
+	struct capture cp;
+	struct got g;
+	struct sockaddr_ll *sll;
+	uint32_t out;
+
+	blk_init();
+	out = blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
+	(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 2, 0, 0);
+	sll = (struct sockaddr_ll *)(block + out +
+	    TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+	sll->sll_pkttype = PACKET_OUTGOING;
+	ATF_REQUIRE_EQ(walk(&cp, &g, 1), 1);
+	ATF_CHECK_EQ(g.g_time[0], 2250);
+	ATF_CHECK_EQ(cp.cp_skipped, 1);
+	ATF_CHECK_EQ(cp.cp_badrec, 0);
+	ATF_CHECK_EQ(walk(&cp, &g, 0), 2);
 }
 
 /* A block of more than a batch: a full batch, then the rest, in order. */
@@ -258,7 +387,7 @@ ATF_TC_BODY(walk_in_batches, tc)
 	blk_init();
 	for (i = 0; i < CAPTURE_BATCH + 2; i++)
 		(void)blk_add(MAC, 14, 60, TP_STATUS_USER, i, 0, 0);
-	ATF_REQUIRE_EQ(walk(&cp, &g), CAPTURE_BATCH + 2);
+	ATF_REQUIRE_EQ(walk(&cp, &g, 0), CAPTURE_BATCH + 2);
 	ATF_CHECK_EQ(g.g_batches, 2);
 	ATF_CHECK_EQ(g.g_batch[0], CAPTURE_BATCH);
 	ATF_CHECK_EQ(g.g_batch[1], 2);
@@ -274,6 +403,10 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, tag_put_back);
 	ATF_TP_ADD_TC(tp, tag_within_snaplen);
 	ATF_TP_ADD_TC(tp, tag_refused);
+	ATF_TP_ADD_TC(tp, hostile_block);
+	ATF_TP_ADD_TC(tp, hostile_next_offset);
+	ATF_TP_ADD_TC(tp, hostile_frame);
+	ATF_TP_ADD_TC(tp, outgoing_skipped);
 	ATF_TP_ADD_TC(tp, walk_in_batches);
 	return (atf_no_error());
 }
