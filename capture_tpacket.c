@@ -400,27 +400,26 @@ tp_walk(struct capture *cp, uint8_t *blk, capture_frames_fn *fn, void *arg)
 	const struct sockaddr_ll *sll;
 	struct fp_frame fr[CAPTURE_BATCH], *f;
 	uint8_t *frame;
-	uint32_t blklen, npkts, off, k, snap, mac, next, status;
-	size_t nfr;
-	int n, tagged;
+	uint32_t blklen, npkts, off, k, snap, mac, next, status, snaplen;
+	int n, skipout, tagged;
 
 	bd = (const struct tpacket_block_desc *)blk;
 	blklen = bd->hdr.bh1.blk_len;
 	npkts = bd->hdr.bh1.num_pkts;
 	off = bd->hdr.bh1.offset_to_first_pkt;
-	if (blklen > cp->cp_blocksize)
-		blklen = 0;	/* fails the first record's check */
+	snaplen = cp->cp_snaplen;
+	skipout = cp->cp_skipout;
 	n = 0;
-	nfr = 0;
-	next = 0;
+	f = fr;
+	/*
+	 * The first record starts past the descriptor, within the block, and
+	 * every step moves forward within it: each record's own test is then
+	 * only of its alignment and the room for its header.
+	 */
+	if (blklen > cp->cp_blocksize || off < sizeof(*bd) || off > blklen)
+		off = blklen = 0;	/* fails the first record's test */
 	for (k = 0; k < npkts; k++) {
-		if (k > 0) {
-			if (next < sizeof(*h) || next > blklen - off)
-				break;
-			off += next;
-		}
-		if (off < sizeof(*bd) || (off & 3) != 0 ||
-		    off > blklen || blklen - off < sizeof(*h))
+		if ((off & 3) != 0 || blklen - off < sizeof(*h))
 			break;
 		h = (const struct tpacket3_hdr *)(blk + off);
 		snap = h->tp_snaplen;
@@ -436,13 +435,11 @@ tp_walk(struct capture *cp, uint8_t *blk, capture_frames_fn *fn, void *arg)
 		    (tagged && (mac - TPACKET3_HDRLEN < TP_TAGLEN ||
 		    h->tp_len > UINT32_MAX - TP_TAGLEN))) {
 			cp->cp_badrec++;
-		} else if (cp->cp_skipout != 0 &&
-		    sll->sll_pkttype == PACKET_OUTGOING) {
+		} else if (skipout && sll->sll_pkttype == PACKET_OUTGOING) {
 			/* Already seen arriving (lo). */
 			cp->cp_skipped++;
 		} else {
 			frame = blk + off + mac;
-			f = &fr[nfr];
 			f->fr_data = tagged ? tp_retag(frame, h, status) :
 			    frame;
 			f->fr_wirelen = h->tp_len;
@@ -450,20 +447,27 @@ tp_walk(struct capture *cp, uint8_t *blk, capture_frames_fn *fn, void *arg)
 				snap += TP_TAGLEN;
 				f->fr_wirelen += TP_TAGLEN;
 			}
-			f->fr_caplen = snap < cp->cp_snaplen ? snap :
-			    cp->cp_snaplen;
+			f->fr_caplen = snap < snaplen ? snap : snaplen;
 			f->fr_time = (uint64_t)h->tp_sec * 1000 +
 			    h->tp_nsec / 1000000;
-			if (++nfr == CAPTURE_BATCH) {
-				fn(fr, nfr, arg);
-				nfr = 0;
+			if (++f == fr + CAPTURE_BATCH) {
+				fn(fr, CAPTURE_BATCH, arg);
+				n += CAPTURE_BATCH;
+				f = fr;
 			}
-			n++;
 		}
+		/* The last record's is 0, and the walk ends anyway. */
 		next = h->tp_next_offset;
+		if (next < sizeof(*h) || next > blklen - off) {
+			k++;
+			break;
+		}
+		off += next;
 	}
-	if (nfr > 0)
-		fn(fr, nfr, arg);
+	if (f > fr) {
+		fn(fr, (size_t)(f - fr), arg);
+		n += (int)(f - fr);
+	}
 	if (k < npkts)
 		cp->cp_badrec += npkts - k;
 	return (n);
