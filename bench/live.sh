@@ -25,7 +25,9 @@
 # metered, the CPU seconds it used, and the packets and flows its
 # collector stored, against the flows the file holds.  "softnet" is
 # the kernel's backlog drops over the run, machine-wide: loss before
-# any packet socket, which neither program can see.
+# any packet socket, which neither program can see.  Last, with valgrind
+# and cc installed, flowprobe's instructions per packet live, counted
+# by callgrind on one slow replay of the file.
 #
 # Linux only.  Needs root, ip, tcpreplay, nfcapd and GNU time, and
 # skips, saying so, without them; softflowd is compared when installed.
@@ -384,6 +386,50 @@ row()
 	    "$truth" "$3" | tee -a "$dir/rows"
 }
 
+# count: flowprobe capturing one replay of the file under callgrind, at
+# a rate valgrind keeps up with; its instructions, start-up and flush
+# included, over the packets it metered.
+count()
+{
+	local pid i metered ir
+
+	cc -shared -fPIC -o "$dir/nosandbox.so" bench/nosandbox.c || return
+	# Written at exit by flowprobe, which runs as nobody by then.
+	chmod 711 "$dir"
+	: >"$dir/cg.out"
+	chmod 666 "$dir/cg.out"
+	collector_start cg 9995
+	ip netns exec "$NS_RX" env LD_PRELOAD="$dir/nosandbox.so" \
+	    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" \
+	    "$fp" -i "$RX" -n 127.0.0.1:9995 -V 9 -m "$MAXFLOWS" \
+	    >/dev/null 2>"$dir/cg.err" &
+	pid=$!
+	# valgrind takes a while to start.
+	i=0
+	while [ $i -lt 300 ] && ! ip netns exec "$NS_RX" awk 'NR > 1 &&
+	    $6 == 1 { n++ } END { exit !n }' /proc/net/packet; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip netns exec "$NS_TX" tcpreplay -q -i "$TX" --pps=20000 \
+	    "$dir/live.pcap" >/dev/null 2>&1
+	sleep 1
+	kill -TERM "$pid"
+	wait "$pid"
+	collector_stop cg
+	metered=$(sed -n 's/^flowprobe: .* read: \([0-9]*\) metered.*/\1/p' \
+	    "$dir/cg.err")
+	ir=$(sed -n 's/.*refs: *//p' "$dir/cg.err" | tr -d ,)
+	awk -v ir="${ir:-0}" -v n="${metered:-0}" 'BEGIN {
+		if (n > 0 && ir > 0)
+			printf("flowprobe live: %.0f instructions/packet" \
+			    " (callgrind, %d packets at 20 kpps, all-in)\n",
+			    ir / n, n)
+		else
+			print "flowprobe live: no instruction count"
+	}'
+}
+
 # run NAME PROGRAM...: the programs capture one replay side by side.
 run()
 {
@@ -432,6 +478,11 @@ while [ $r -le "$rounds" ]; do
 	fi
 	r=$((r + 1))
 done
+if have valgrind && have cc; then
+	count
+else
+	echo "flowprobe live: valgrind not installed, no instruction count"
+fi
 [ "$rounds" -gt 1 ] || exit 0
 # Over the rounds: mean and range of the rate, the kernel's drops as a
 # share of the packets sent, and the CPU seconds.

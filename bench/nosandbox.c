@@ -16,18 +16,26 @@
 
 
 /*
- * For measurement only: an LD_PRELOAD shim that turns prctl(2) into a
- * no-op, so that flowprobe run by an unprivileged user under valgrind
- * installs no seccomp filter and valgrind can still write its output
- * when the program exits.  Nothing else changes: the instructions
- * counted are the packet loop's.  Never install it.
+ * For measurement only: an LD_PRELOAD shim that turns prctl(2) and
+ * chroot(2) into no-ops, so that flowprobe under valgrind installs no
+ * seccomp filter and, started as root, stays where valgrind can still
+ * write its output when the program exits.  Nothing else changes: the
+ * instructions counted are the packet loop's.  Never install it.
  */
 
 int	 prctl(int, ...);
+int	 chroot(const char *);
 
 int
 prctl(int option, ...)
 {
 	(void)option;
+	return (0);
+}
+
+int
+chroot(const char *path)
+{
+	(void)path;
 	return (0);
 }
