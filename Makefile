@@ -97,7 +97,7 @@ tests/mkpcap: tests/mkpcap.c
 
 # libFuzzer targets, each linking only the code it fuzzes; clang only.
 FUZZ_CC =	clang
-FUZZ_CFLAGS =	-std=c11 -D_DEFAULT_SOURCE -g -O1 \
+FUZZ_CFLAGS =	-std=c11 -D_DEFAULT_SOURCE $(WARNFLAGS) -Werror -g -O1 \
 		-fsanitize=fuzzer,address,undefined -I.
 FUZZ_TARGETS =	fuzz/fuzz_decode fuzz/fuzz_filter fuzz/fuzz_options \
 		fuzz/fuzz_pcapfile fuzz/fuzz_zbuf

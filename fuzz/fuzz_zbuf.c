@@ -50,7 +50,7 @@ struct fz_ctx {
 	const uint8_t	*c_lo[2];	/* where frames may lie */
 	const uint8_t	*c_hi[2];
 	int		 c_nranges;
-	uint64_t	 c_frames;	/* callbacks */
+	uint64_t	 c_frames;	/* frames handed out */
 	uint8_t		*c_buf[2];	/* for the rotate callback */
 	const struct zbuf *c_zb;
 	int		 c_rotflags;
@@ -61,7 +61,7 @@ int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static uint32_t	 hget(const uint8_t *, size_t);
 static void	 hput(uint8_t *, size_t, uint32_t);
 static void	 ranges(struct fz_ctx *, size_t);
-static void	 onframe(const struct fp_frame *, void *);
+static void	 onframes(const struct fp_frame *, size_t, void *);
 static int	 onrotate(void *);
 
 static const short revents_tab[8] = {
@@ -104,26 +104,31 @@ ranges(struct fz_ctx *c, size_t buflen)
 }
 
 static void
-onframe(const struct fp_frame *fr, void *arg)
+onframes(const struct fp_frame *fr, size_t n, void *arg)
 {
 	struct fz_ctx *c = arg;
 	uint8_t sum;
 	uint32_t i;
 	int r;
 
-	if (fr->fr_caplen > fr->fr_wirelen)
+	if (n == 0 || n > CAPTURE_BATCH)
 		__builtin_trap();
-	for (r = 0; r < c->c_nranges; r++)
-		if (fr->fr_data >= c->c_lo[r] && fr->fr_data <= c->c_hi[r] &&
-		    fr->fr_caplen <= (size_t)(c->c_hi[r] - fr->fr_data))
-			break;
-	if (r == c->c_nranges)
-		__builtin_trap();
-	sum = 0;
-	for (i = 0; i < fr->fr_caplen; i++)
-		sum ^= fr->fr_data[i];
-	sink = sum;
-	c->c_frames++;
+	for (; n > 0; n--, fr++) {
+		if (fr->fr_caplen > fr->fr_wirelen)
+			__builtin_trap();
+		for (r = 0; r < c->c_nranges; r++)
+			if (fr->fr_data >= c->c_lo[r] &&
+			    fr->fr_data <= c->c_hi[r] && fr->fr_caplen <=
+			    (size_t)(c->c_hi[r] - fr->fr_data))
+				break;
+		if (r == c->c_nranges)
+			__builtin_trap();
+		sum = 0;
+		for (i = 0; i < fr->fr_caplen; i++)
+			sum ^= fr->fr_data[i];
+		sink = sum;
+		c->c_frames++;
+	}
 }
 
 /*
@@ -176,7 +181,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.c_lo[0] = data + FZ_PREFIX;
 	c.c_hi[0] = data + size;
 	c.c_nranges = 1;
-	rv = zbuf_walk(&zb, data + FZ_PREFIX, size - FZ_PREFIX, onframe, &c);
+	rv = zbuf_walk(&zb, data + FZ_PREFIX, size - FZ_PREFIX, onframes, &c);
 	if (rv < 0 || (uint64_t)rv != c.c_frames ||
 	    zb.zb_stats.zs_frames != c.c_frames ||
 	    zb.zb_stats.zs_badrecords > 1)
@@ -205,13 +210,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ranges(&c, buflen);
 	c.c_frames = 0;
 
-	rv = zbuf_read(&zb, onframe, &c);
+	rv = zbuf_read(&zb, onframes, &c);
 	if (rv < 0 || (uint64_t)rv != c.c_frames || zbuf_pending(&zb))
 		__builtin_trap();
 
 	/* The rotation may hand a buffer over again: new limits. */
 	before = c.c_frames;
-	rv = zbuf_dispatch(&zb, revents, onrotate, &c, onframe, &c);
+	rv = zbuf_dispatch(&zb, revents, onrotate, &c, onframes, &c);
 	if (rv == -1) {
 		if ((revents & (POLLHUP | POLLERR | POLLNVAL)) == 0 &&
 		    (c.c_rotflags & FZ_ROTFAILS) == 0)
