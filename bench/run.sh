@@ -110,7 +110,7 @@ check()
 	LC_ALL=C join -a 1 -a 2 -e - -o 0,1.2,1.3,2.2,2.3 "$dir/$1.want" \
 	    "$dir/got" | awk -v seq="$(sed -n \
 	    's/.*Sequence Errors: \([0-9]*\).*/\1/p' "$dir/nfcapd.err" |
-	    tail -n 1)" '
+	    awk '{ n += $1 } END { print n + 0 }')" '
 	{
 		if ($2 != "-") { wp += $2; wb += $3; want++ }
 		if ($4 != "-") { gp += $4; gb += $5 }

@@ -76,8 +76,8 @@ stop_nfcapd()
 	fi
 }
 
-# nfcapd_clean NAME FLOWS: its exit line reports FLOWS flows, no
-# sequence error and no bad packet.
+# nfcapd_clean NAME FLOWS: its totals report FLOWS flows, no sequence
+# error and no bad packet.
 nfcapd_clean()
 {
 	if ! nfcapd_total "$1.nfcapd.err" |
