@@ -404,6 +404,8 @@ count()
 	    "$fp" -i "$RX" -n 127.0.0.1:9995 -V 9 -m "$MAXFLOWS" \
 	    >/dev/null 2>"$dir/cg.err" &
 	pid=$!
+	# ip and env exec: the pid is valgrind running flowprobe, for cleanup.
+	echo "$pid" >"$dir/cg.pid"
 	# valgrind takes a while to start.
 	i=0
 	while [ $i -lt 300 ] && ! ip netns exec "$NS_RX" awk 'NR > 1 &&
@@ -416,6 +418,7 @@ count()
 	sleep 1
 	kill -TERM "$pid"
 	wait "$pid"
+	rm -f "$dir/cg.pid"
 	collector_stop cg
 	metered=$(sed -n 's/^flowprobe: .* read: \([0-9]*\) metered.*/\1/p' \
 	    "$dir/cg.err")
