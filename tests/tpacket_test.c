@@ -289,8 +289,10 @@ ATF_TC_BODY(hostile_block, tc)
 }
 
 /*
- * A next offset that does not move forward within the block, or more
- * records claimed than there are: the walk ends there, the rest bad.
+ * A next offset that does not move forward within the block, lands off
+ * alignment or without room for a header, or more records claimed than
+ * there are: the walk ends there, the rest bad.  The last record's next
+ * offset is never followed.
  */
 ATF_TC_WITHOUT_HEAD(hostile_next_offset);
 ATF_TC_BODY(hostile_next_offset, tc)
@@ -301,12 +303,19 @@ ATF_TC_BODY(hostile_next_offset, tc)
 	uint32_t first;
 	int i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 5; i++) {
 		blk_init();
 		first = blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
 		(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
 		(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
 		switch (i) {
+		case 3:		/* off alignment */
+			blk_hdr(first)->tp_next_offset += 2;
+			break;
+		case 4:		/* a header's room short of the end */
+			blk_hdr(first)->tp_next_offset =
+			    bd->hdr.bh1.blk_len - first - 8;
+			break;
 		case 0:		/* no step: the same record again */
 			blk_hdr(first)->tp_next_offset = 0;
 			break;
@@ -326,6 +335,12 @@ ATF_TC_BODY(hostile_next_offset, tc)
 	bd->hdr.bh1.num_pkts = 5;
 	ATF_CHECK_EQ(walk(&cp, &g, 0), 2);
 	ATF_CHECK_EQ(cp.cp_badrec, 3);
+	blk_init();
+	(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
+	first = blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
+	blk_hdr(first)->tp_next_offset = 2;
+	ATF_CHECK_EQ(walk(&cp, &g, 0), 2);
+	ATF_CHECK_EQ(cp.cp_badrec, 0);
 }
 
 /*
