@@ -82,12 +82,12 @@ int		 capture_fd(const struct capture *);	/* poll(2) for POLLIN */
 /*
  * Hands fn every frame the kernel holds for us now, oldest first, in
  * batches, and gives each buffer back as soon as it is walked and its
- * last batch handed over; never blocks.  revents
- * is what poll(2) reported for capture_fd(), 0 after a poll timeout: the
- * backend then pushes out a partly filled buffer (BIOCROTZBUF), so that a
- * quiet link still delivers.  Frame data is valid only during fn.
- * Returns the frames handed over, or -1 with errno set: ENXIO when the
- * interface went away, anything else on failure.
+ * last batch handed over; never blocks.  revents is what poll(2)
+ * reported for capture_fd(), 0 after a poll timeout: the backend then
+ * pushes out a partly filled buffer (BIOCROTZBUF), so that a quiet link
+ * still delivers.  Frame data is valid only during fn.  Returns the
+ * frames handed over, or -1 with errno set: ENXIO when the interface
+ * went away, anything else on failure.
  */
 int		 capture_dispatch(struct capture *, short, capture_frames_fn *,
 		    void *);

@@ -64,7 +64,7 @@
  * Frames decoded, then metered, as one batch: enough that what each batch
  * costs once is lost in it, few enough that its frames (6 KB) and packed
  * packets (14 KB) stay in the first-level cache between the two.  The
- * capture backends' batches are the same size.
+ * capture backends' batches are at most this size.
  */
 #define METER_BATCH		CAPTURE_BATCH
 /*
@@ -276,8 +276,8 @@ emit_flow(const struct flow *f, enum flow_end reason, void *arg)
 	struct probe *pr = arg;
 
 	/*
-	 * A savefile's times may run backwards within a batch, whose last
-	 * frame set the clock: never export a flow before its last packet.
+	 * Times may run backwards within a batch, whose last frame set the
+	 * clock: never export a flow before its last packet.
 	 */
 	if (f->f_last > pr->pr_now)
 		pr->pr_now = f->f_last;

@@ -175,8 +175,8 @@ int
 zbuf_walk(struct zbuf *zb, const uint8_t *data, size_t len,
     capture_frames_fn *fn, void *arg)
 {
-	struct fp_frame fr[CAPTURE_BATCH];
-	size_t off, rest, stamp, minhdr, step, n;
+	struct fp_frame fr[CAPTURE_BATCH], *f;
+	size_t off, rest, stamp, minhdr, step;
 	uint32_t caplen, datalen;
 	uint16_t hdrlen;
 	int frames;
@@ -184,7 +184,7 @@ zbuf_walk(struct zbuf *zb, const uint8_t *data, size_t len,
 	stamp = zb_stampsize(zb->zb_tsformat);
 	minhdr = stamp + ZB_FIXED;
 	frames = 0;
-	n = 0;
+	f = fr;
 	/* The last record is not padded: step past the end, so test <. */
 	for (off = 0; off < len; off += step) {
 		rest = len - off;
@@ -203,20 +203,22 @@ zbuf_walk(struct zbuf *zb, const uint8_t *data, size_t len,
 			zb->zb_stats.zs_badrecords++;
 			break;
 		}
-		fr[n].fr_data = data + off + hdrlen;
-		fr[n].fr_caplen = caplen;
-		fr[n].fr_wirelen = datalen;
-		fr[n].fr_time = zb_stamp_ms(zb->zb_tsformat, data + off);
-		if (++n == CAPTURE_BATCH) {
-			fn(fr, n, arg);
-			n = 0;
+		f->fr_data = data + off + hdrlen;
+		f->fr_caplen = caplen;
+		f->fr_wirelen = datalen;
+		f->fr_time = zb_stamp_ms(zb->zb_tsformat, data + off);
+		if (++f == fr + CAPTURE_BATCH) {
+			fn(fr, CAPTURE_BATCH, arg);
+			frames += CAPTURE_BATCH;
+			f = fr;
 		}
-		frames++;
 		step = ((size_t)hdrlen + caplen + zb->zb_align - 1) &
 		    ~(zb->zb_align - 1);
 	}
-	if (n > 0)
-		fn(fr, n, arg);
+	if (f > fr) {
+		fn(fr, (size_t)(f - fr), arg);
+		frames += (int)(f - fr);
+	}
 	zb->zb_stats.zs_frames += (uint64_t)frames;
 	return (frames);
 }
