@@ -17,7 +17,7 @@
 /*
  * mkseeds turns savefiles into starting inputs for the fuzz targets
  * whose input is not a savefile: "decode" writes each of the first
- * frames with fuzz_decode.c's 4-byte prefix, "zbuf" packs the frames of
+ * frames with fuzz_decode.c's 3-byte prefix, "zbuf" packs the frames of
  * each file into the two zero-copy buffers fuzz_zbuf.c expects, with
  * sound headers, so that the fuzzer starts from records that walk.  It
  * is run by fuzz/run.sh and reads the files with flowprobe's own reader.
