@@ -109,6 +109,7 @@ else
 fi
 
 cd "$(dirname "$0")/.." || exit 1
+. tests/nfcapd.subr
 make -s flowprobe bench/gen || exit 1
 fp=$PWD/flowprobe
 
@@ -377,9 +378,8 @@ row()
 	esac
 	# softflowd exits 1 on shutdown, which time(1) notes first.
 	cpu=$(tail -1 "$dir/$2.cpu" | awk '{ printf("%.2f", $1 + $2) }')
-	# One line per file nfcapd closed: a run over the hour writes two.
-	col=$(sed -n 's/.*Flows: \([0-9]*\), Packets: \([0-9]*\),.*/\2 \1/p' \
-	    "$dir/$2.nfcapd" | awk '{ p += $1; f += $2 } END { print p, f }')
+	col=$(nfcapd_total "$dir/$2.nfcapd" |
+	    sed -n 's/^Flows: \([0-9]*\), Packets: \([0-9]*\),.*/\2 \1/p')
 	printf '%-7s %-10s %9s %7s %9s %8s %9s %6s %9s %6s/%s %7s\n' \
 	    "$r.$1" "${2#*.}" "$sent" "$((rate / 1000))" "${recv:-?}" \
 	    "${drop:-?}" "${seen:-?}" "$cpu" "${col% *}" "${col#* }" \

@@ -34,6 +34,7 @@ port=$((20000 + $$ % 40000))
 dir=${TMPDIR:-/tmp}/flowprobe-bench.$$
 ncpid=
 cd "$(dirname "$0")/.." || exit 1
+. tests/nfcapd.subr
 make -s flowprobe bench/gen || exit 1
 mkdir "$dir" || exit 1
 trap '[ -n "$ncpid" ] && kill "$ncpid" 2>/dev/null; rm -rf "$dir"' EXIT
@@ -108,9 +109,8 @@ check()
 	    awk 'NF == 7 { print $1 "|" $2 "|" $3 "|" $4 "|" $5, $6, $7 }' |
 	    sum5 >"$dir/got"
 	LC_ALL=C join -a 1 -a 2 -e - -o 0,1.2,1.3,2.2,2.3 "$dir/$1.want" \
-	    "$dir/got" | awk -v seq="$(sed -n \
-	    's/.*Sequence Errors: \([0-9]*\).*/\1/p' "$dir/nfcapd.err" |
-	    awk '{ n += $1 } END { print n + 0 }')" '
+	    "$dir/got" | awk -v seq="$(nfcapd_total "$dir/nfcapd.err" |
+	    sed -n 's/.*Sequence Errors: \([0-9]*\),.*/\1/p')" '
 	{
 		if ($2 != "-") { wp += $2; wb += $3; want++ }
 		if ($4 != "-") { gp += $4; gb += $5 }
