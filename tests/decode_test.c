@@ -1704,8 +1704,7 @@ ATF_TC_BODY(fast_path_agrees, tc)
 			rb = decode_frame(LINK_LINUX_SLL, &fs, IFINDEX, &b);
 			ATF_CHECK_MSG(ra == rb, "%s caplen %zu: %d != %d",
 			    builders[i].name, k, ra, rb);
-			wire_agrees(&fe, builders[i].name, k, 0);
-			for (wl = 1; wl <= f.len + 1; wl++)
+			for (wl = 0; wl <= f.len + 1; wl++)
 				wire_agrees(&fe, builders[i].name, k,
 				    (uint32_t)wl);
 			if (ra != DECODE_OK || rb != DECODE_OK) {

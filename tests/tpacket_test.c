@@ -55,6 +55,8 @@ static _Alignas(8) uint8_t block[BLOCK];
 
 static void	 on_frames(const struct fp_frame *, size_t, void *);
 static void	 blk_init(void);
+static struct tpacket3_hdr *blk_hdr(uint32_t);
+static struct sockaddr_ll *blk_sll(uint32_t);
 static uint32_t	 blk_add(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
 		    uint16_t, uint16_t);
 static int	 walk(struct capture *, struct got *, int);
@@ -86,10 +88,27 @@ static uint32_t	 blk_off, blk_prev, blk_npkts;
 static void
 blk_init(void)
 {
+	struct tpacket_block_desc *bd = (struct tpacket_block_desc *)block;
+
 	memset(block, 0, sizeof(block));
 	blk_off = TPACKET_ALIGN(sizeof(struct tpacket_block_desc));
+	bd->hdr.bh1.offset_to_first_pkt = blk_off;
 	blk_prev = 0;
 	blk_npkts = 0;
+}
+
+/* The record at off, and the sockaddr_ll between it and its frame. */
+static struct tpacket3_hdr *
+blk_hdr(uint32_t off)
+{
+	return ((struct tpacket3_hdr *)(block + off));
+}
+
+static struct sockaddr_ll *
+blk_sll(uint32_t off)
+{
+	return ((struct sockaddr_ll *)(block + off +
+	    TPACKET_ALIGN(sizeof(struct tpacket3_hdr))));
 }
 
 /*
@@ -104,11 +123,10 @@ blk_add(uint32_t mac, uint32_t snap, uint32_t len, uint32_t status,
 {
 	struct tpacket_block_desc *bd = (struct tpacket_block_desc *)block;
 	struct tpacket3_hdr *h;
-	struct sockaddr_ll *sll;
 	uint32_t i, off = blk_off;
 
 	ATF_REQUIRE(off + mac + snap <= BLOCK);
-	h = (struct tpacket3_hdr *)(block + off);
+	h = blk_hdr(off);
 	h->tp_mac = mac;
 	h->tp_snaplen = snap;
 	h->tp_len = len;
@@ -117,19 +135,15 @@ blk_add(uint32_t mac, uint32_t snap, uint32_t len, uint32_t status,
 	h->tp_nsec = 250000000;
 	h->hv1.tp_vlan_tci = tci;
 	h->hv1.tp_vlan_tpid = tpid;
-	sll = (struct sockaddr_ll *)(block + off + TPACKET_ALIGN(sizeof(*h)));
-	sll->sll_pkttype = PACKET_HOST;
+	blk_sll(off)->sll_pkttype = PACKET_HOST;
 	for (i = 0; i < snap; i++)
 		block[off + mac + i] = (uint8_t)i;
 	if (blk_npkts > 0)
-		((struct tpacket3_hdr *)(block + blk_prev))->tp_next_offset =
-		    off - blk_prev;
+		blk_hdr(blk_prev)->tp_next_offset = off - blk_prev;
 	blk_prev = off;
 	blk_off = TPACKET_ALIGN(off + mac + snap);
 	blk_npkts++;
 	bd->hdr.bh1.num_pkts = blk_npkts;
-	bd->hdr.bh1.offset_to_first_pkt =
-	    TPACKET_ALIGN(sizeof(struct tpacket_block_desc));
 	bd->hdr.bh1.blk_len = blk_off;
 	return (off);
 }
@@ -249,12 +263,6 @@ ATF_TC_BODY(tag_refused, tc)
 	ATF_CHECK_EQ(g.g_data[1][15], 42);
 }
 
-static struct tpacket3_hdr *
-blk_hdr(uint32_t off)
-{
-	return ((struct tpacket3_hdr *)(block + off));
-}
-
 /* A block header that lies: no record is read, and each counts as bad. */
 ATF_TC_WITHOUT_HEAD(hostile_block);
 ATF_TC_BODY(hostile_block, tc)
@@ -309,13 +317,6 @@ ATF_TC_BODY(hostile_next_offset, tc)
 		(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
 		(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
 		switch (i) {
-		case 3:		/* off alignment */
-			blk_hdr(first)->tp_next_offset += 2;
-			break;
-		case 4:		/* a header's room short of the end */
-			blk_hdr(first)->tp_next_offset =
-			    bd->hdr.bh1.blk_len - first - 8;
-			break;
 		case 0:		/* no step: the same record again */
 			blk_hdr(first)->tp_next_offset = 0;
 			break;
@@ -324,6 +325,13 @@ ATF_TC_BODY(hostile_next_offset, tc)
 			break;
 		case 2:		/* a step too short for a header */
 			blk_hdr(first)->tp_next_offset = 4;
+			break;
+		case 3:		/* off alignment */
+			blk_hdr(first)->tp_next_offset += 2;
+			break;
+		case 4:		/* a header's room short of the end */
+			blk_hdr(first)->tp_next_offset =
+			    bd->hdr.bh1.blk_len - first - 8;
 			break;
 		}
 		ATF_CHECK_EQ_MSG(walk(&cp, &g, 0), 1, "case %d", i);
@@ -375,15 +383,12 @@ ATF_TC_BODY(outgoing_skipped, tc)
 {
 	struct capture cp;
 	struct got g;
-	struct sockaddr_ll *sll;
 	uint32_t out;
 
 	blk_init();
 	out = blk_add(MAC, 60, 60, TP_STATUS_USER, 1, 0, 0);
 	(void)blk_add(MAC, 60, 60, TP_STATUS_USER, 2, 0, 0);
-	sll = (struct sockaddr_ll *)(block + out +
-	    TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
-	sll->sll_pkttype = PACKET_OUTGOING;
+	blk_sll(out)->sll_pkttype = PACKET_OUTGOING;
 	ATF_REQUIRE_EQ(walk(&cp, &g, 1), 1);
 	ATF_CHECK_EQ(g.g_time[0], 2250);
 	ATF_CHECK_EQ(cp.cp_skipped, 1);
