@@ -83,16 +83,6 @@
 #define VLAN_VIDMASK	0x0fff
 #define MPLS_BOS	0x00000100
 
-#if defined(__GNUC__) || defined(__clang__)
-#define NOINLINE	__attribute__((__noinline__))
-#define ALWAYS_INLINE	inline __attribute__((__always_inline__))
-#define USUALLY(e)	__builtin_expect((e) != 0, 1)
-#else
-#define NOINLINE
-#define ALWAYS_INLINE	inline
-#define USUALLY(e)	(e)
-#endif
-
 /* Hard caps: a hostile frame must not make the decoder loop. */
 #define MAX_VLANTAGS	8
 #define MAX_MPLSLABELS	16
@@ -113,13 +103,13 @@ static inline int	 cur_be16(struct cursor *, uint16_t *);
 static inline int	 cur_be32(struct cursor *, uint32_t *);
 
 static inline uint16_t be16(const uint8_t *);
-static ALWAYS_INLINE int fast_decode(const struct fp_frame *,
+static FP_INLINE int fast_decode(const struct fp_frame *,
 		    struct fp_packed *);
-static ALWAYS_INLINE int fast_ip(const struct fp_frame *, int, uint32_t,
+static FP_INLINE int fast_ip(const struct fp_frame *, int, uint32_t,
 		    uint16_t, struct fp_packed *);
-static NOINLINE int general_decode(int, const struct fp_frame *, uint32_t,
+static FP_NOINLINE int general_decode(int, const struct fp_frame *, uint32_t,
 		    struct fp_pkt *);
-static NOINLINE size_t slow_decode(int, const struct fp_frame *,
+static FP_NOINLINE size_t slow_decode(int, const struct fp_frame *,
 		    struct fp_packed *, uint64_t *);
 static int	 af_version(uint32_t);
 static int	 af_decode(struct cursor *, uint32_t, int, uint32_t,
@@ -214,7 +204,7 @@ be16(const uint8_t *b)
  * general path, which gives the same result on these frames too, once
  * packed (the tests and the decode fuzzer compare the two).
  */
-static ALWAYS_INLINE int
+static FP_INLINE int
 fast_decode(const struct fp_frame *fr, struct fp_packed *pk)
 {
 	const uint8_t	*h;
@@ -232,7 +222,7 @@ fast_decode(const struct fp_frame *fr, struct fp_packed *pk)
 	 * it would test for a tag first.
 	 */
 	etype = be16(h + 12);
-	if (USUALLY(etype == ET_IPV4))
+	if (FP_USUALLY(etype == ET_IPV4))
 		return (fast_ip(fr, 4, ETHER_HDRLEN, 0, pk));
 	if (etype == ET_IPV6)
 		return (fast_ip(fr, 6, ETHER_HDRLEN, 0, pk));
@@ -248,7 +238,7 @@ fast_decode(const struct fp_frame *fr, struct fp_packed *pk)
 }
 
 /* The IP header at off, of version ver: both constants once inlined. */
-static ALWAYS_INLINE int
+static FP_INLINE int
 fast_ip(const struct fp_frame *fr, int ver, uint32_t off, uint16_t vlan,
     struct fp_packed *pk)
 {
@@ -352,7 +342,7 @@ decode_frames(int linktype, const struct fp_frame *fr, size_t n,
 }
 
 /* The general path, packed: 1 if it wrote a packet to meter, else 0. */
-static NOINLINE size_t
+static FP_NOINLINE size_t
 slow_decode(int linktype, const struct fp_frame *fr, struct fp_packed *pk,
     uint64_t *results)
 {
@@ -430,7 +420,7 @@ decode_unpack(const uint64_t *w, struct fp_key *k)
  * on the wire from the cursor onwards are cur_left() + uncap.  It keeps
  * octet counts right for header-only captures.
  */
-static NOINLINE int
+static FP_NOINLINE int
 general_decode(int linktype, const struct fp_frame *fr, uint32_t ifindex,
     struct fp_pkt *p)
 {

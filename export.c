@@ -147,8 +147,7 @@ static void	 wr_v5(uint8_t *, const struct flow *, enum flow_end,
 static void	 ex_open_v5(struct exporter *, uint64_t);
 /* Out of line: its register saves would otherwise cost every record. */
 static void	 ex_flow_slow(struct exporter *, struct ex_set *,
-		    const struct flow *, enum flow_end, uint64_t)
-		    __attribute__((__noinline__));
+		    const struct flow *, enum flow_end, uint64_t) FP_NOINLINE;
 static inline void ex_put(struct exporter *, struct ex_set *,
 		    const struct flow *, enum flow_end);
 static int	 col_parse(const char *, char *, size_t, char *, size_t,

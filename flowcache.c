@@ -108,18 +108,6 @@ struct fc_key {
 #define FC_PREFETCH_MIN	65536
 #define FC_AHEAD	8
 
-#if defined(__GNUC__) || defined(__clang__)
-#define FC_PREFETCH(p)	__builtin_prefetch(p)
-#define FC_INLINE	inline __attribute__((__always_inline__))
-#define FC_NOINLINE	__attribute__((__noinline__))
-#define FC_RARELY(e)	__builtin_expect((e) != 0, 0)
-#else
-#define FC_PREFETCH(p)	((void)0)
-#define FC_INLINE	inline
-#define FC_NOINLINE
-#define FC_RARELY(e)	(e)
-#endif
-
 struct fc_entry {
 	struct fc_key	 e_key;
 	uint64_t	 e_first;
@@ -175,14 +163,14 @@ static inline size_t fc_bucket_of(const struct fc_hash *,
 		    const uint64_t *);
 static inline struct fc_entry *fc_lookup(const struct flowcache *,
 		    size_t, const uint64_t *);
-static FC_INLINE void fc_update(struct flowcache *,
+static FP_INLINE void fc_update(struct flowcache *,
 		    const struct fp_packed *, size_t, uint64_t, int, int);
-static FC_INLINE uint64_t fc_update_run(struct flowcache *,
+static FP_INLINE uint64_t fc_update_run(struct flowcache *,
 		    const struct fc_hash *, const struct fp_packed *,
 		    const struct fp_packed *, uint64_t, int);
 static void	 fc_update_slow(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint32_t);
-static FC_NOINLINE void fc_update_held(struct flowcache *,
+static FP_NOINLINE void fc_update_held(struct flowcache *,
 		    const struct fp_packed *, uint32_t, uint32_t);
 static void	 fc_list_init(struct flowcache *);
 static inline uint32_t fc_sentinel(const struct flowcache *, int);
@@ -191,9 +179,9 @@ static inline uint32_t fc_head(const struct flowcache *, int);
 static inline uint32_t fc_ordered_head(const struct flowcache *, int);
 static inline void fc_list_append(struct flowcache *, int, uint32_t);
 static inline void fc_list_remove(struct flowcache *, int, uint32_t);
-static FC_NOINLINE void fc_lru_place(struct flowcache *, int, uint32_t,
+static FP_NOINLINE void fc_lru_place(struct flowcache *, int, uint32_t,
 		    uint64_t);
-static FC_INLINE void fc_lru_insert(struct flowcache *, int, uint32_t,
+static FP_INLINE void fc_lru_insert(struct flowcache *, int, uint32_t,
 		    uint64_t);
 static void	 fc_relist(struct flowcache *, uint32_t, int, int, uint64_t);
 static void	 fc_settle(struct flowcache *);
@@ -211,11 +199,11 @@ static int	 fc_next_due(struct flowcache *, uint64_t, uint64_t *,
 		    enum flow_end *);
 static int	 fc_expire_one(struct flowcache *, uint64_t);
 static void	 fc_end(struct flowcache *, uint32_t, enum flow_end);
-static FC_INLINE void fc_emit(struct flowcache *, uint32_t, enum flow_end);
-static FC_INLINE void fc_emit_all(struct flowcache *, enum flow_end, int);
+static FP_INLINE void fc_emit(struct flowcache *, uint32_t, enum flow_end);
+static FP_INLINE void fc_emit_all(struct flowcache *, enum flow_end, int);
 static inline int fc_full(const struct flowcache *);
 static void	 fc_make_room(struct flowcache *, uint64_t);
-static FC_INLINE void fc_new(struct flowcache *, const struct fp_packed *,
+static FP_INLINE void fc_new(struct flowcache *, const struct fp_packed *,
 		    uint32_t, uint64_t);
 
 /*
@@ -353,19 +341,19 @@ flowcache_update_batch(struct flowcache *restrict fc,
 		for (i = 0; i < m; i++) {
 			b[i] = (uint32_t)fc_bucket_of(&fc->fc_hash,
 			    pkts[i].pk_key);
-			FC_PREFETCH(&fc->fc_bucket[b[i]]);
+			FP_PREFETCH(&fc->fc_bucket[b[i]]);
 		}
 		for (i = 0; i < m; i++) {
 			idx[i] = fc->fc_bucket[b[i]];
-			FC_PREFETCH(&fc->fc_pool[idx[i]]);
-			FC_PREFETCH((const char *)&fc->fc_pool[idx[i]] + 64);
-			FC_PREFETCH(&lru[idx[i]]);
+			FP_PREFETCH(&fc->fc_pool[idx[i]]);
+			FP_PREFETCH((const char *)&fc->fc_pool[idx[i]] + 64);
+			FP_PREFETCH(&lru[idx[i]]);
 		}
 		for (i = 0; i < m; i++) {
 			if (i + FC_AHEAD < m) {
 				j = idx[i + FC_AHEAD];
-				FC_PREFETCH(&lru[lru[j].k_prev]);
-				FC_PREFETCH(&lru[lru[j].k_next]);
+				FP_PREFETCH(&lru[lru[j].k_prev]);
+				FP_PREFETCH(&lru[lru[j].k_next]);
 			}
 			if (pkts[i].pk_time > now)
 				now = pkts[i].pk_time;
@@ -376,7 +364,7 @@ flowcache_update_batch(struct flowcache *restrict fc,
 }
 
 /* One pass; limited is a constant at each call, so its test goes. */
-static FC_INLINE uint64_t
+static FP_INLINE uint64_t
 fc_update_run(struct flowcache *restrict fc, const struct fc_hash *hash,
     const struct fp_packed *pk, const struct fp_packed *end, uint64_t now,
     int limited)
@@ -402,7 +390,7 @@ fc_update_run(struct flowcache *restrict fc, const struct fc_hash *hash,
  * count reaches UINT64_MAX.  In order, the flow goes to the tail of its
  * list unless it is there; else only out of the ordered part.
  */
-static FC_INLINE void
+static FP_INLINE void
 fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
     size_t b, uint64_t now, int inorder, int limited)
 {
@@ -410,7 +398,7 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	uint64_t age, first, pf;
 	uint32_t lastoff;
 
-	if (FC_RARELY((e = fc_lookup(fc, b, pk->pk_key)) == NULL)) {
+	if (FP_RARELY((e = fc_lookup(fc, b, pk->pk_key)) == NULL)) {
 		fc->fc_now = now;
 		fc_update_slow(fc, pk, (uint32_t)b, FC_NIL);
 		return;
@@ -421,7 +409,7 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	lastoff = e->e_lastoff;
 	/* now >= last >= first: the clock never runs backwards. */
 	age = now - first;
-	if (FC_RARELY(fc_lru_list(pf) == FCL_ENDING ||
+	if (FP_RARELY(fc_lru_list(pf) == FCL_ENDING ||
 	    age >= fc->fc_active ||
 	    age - lastoff >= fc->fc_inactive ||
 	    (limited && e->e_octets + pk->pk_octets > fc->fc_maxcount))) {
@@ -433,7 +421,7 @@ fc_update(struct flowcache *restrict fc, const struct fp_packed *pk,
 	e->e_lastoff = (uint32_t)age;
 	e->e_pf = pf;
 	e->e_octets += pk->pk_octets;
-	if (FC_RARELY(first + lastoff < fc->fc_epoch) || (inorder &&
+	if (FP_RARELY(first + lastoff < fc->fc_epoch) || (inorder &&
 	    &fc->fc_pool[fc->fc_link[LINK_LRU][fc_sentinel(fc,
 	    FCL_IDLE)].k_prev] != e))
 		fc_relist(fc, (uint32_t)(e - fc->fc_pool), FCL_IDLE,
@@ -764,7 +752,7 @@ fc_lru_place(struct flowcache *fc, int list, uint32_t idx, uint64_t last)
  * keep calling it out of line: inlined into fc_relist(), it changed the
  * register use of the whole loop, which cost more than the calls.
  */
-static FC_INLINE void
+static FP_INLINE void
 fc_lru_insert(struct flowcache *fc, int list, uint32_t idx, uint64_t last)
 {
 	struct fc_link *k = fc->fc_link[LINK_LRU];
@@ -1036,7 +1024,7 @@ fc_end(struct flowcache *fc, uint32_t idx, enum flow_end reason)
  * Inline: a flush calls it for every flow held, from a loop that has
  * its registers saved already.
  */
-static FC_INLINE void
+static FP_INLINE void
 fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
 {
 	const struct fc_entry *e = &fc->fc_pool[idx];
@@ -1058,7 +1046,7 @@ fc_emit(struct flowcache *fc, uint32_t idx, enum flow_end reason)
  * Every flow held, in creation order, left where it is.  Inline twice,
  * so that neither loop tests whether to prefetch.
  */
-static FC_INLINE void
+static FP_INLINE void
 fc_emit_all(struct flowcache *fc, enum flow_end reason, int prefetch)
 {
 	const struct fc_link *born = fc->fc_link[LINK_BORN];
@@ -1069,7 +1057,7 @@ fc_emit_all(struct flowcache *fc, enum flow_end reason, int prefetch)
 		next = born[idx].k_next;
 		/* Two ahead, unless that is the sentinel, past the pool. */
 		if (prefetch && next != end && born[next].k_next != end)
-			FC_PREFETCH(&fc->fc_pool[born[next].k_next]);
+			FP_PREFETCH(&fc->fc_pool[born[next].k_next]);
 		fc_emit(fc, idx, reason);
 	}
 }
@@ -1113,7 +1101,7 @@ fc_make_room(struct flowcache *fc, uint64_t now)
  * A flow for the packet, in bucket b, on its lists; the caller has made
  * sure an entry is free.
  */
-static FC_INLINE void
+static FP_INLINE void
 fc_new(struct flowcache *fc, const struct fp_packed *pk, uint32_t b,
     uint64_t now)
 {

@@ -31,6 +31,25 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * Hints for the hot paths, each where the compiler's own choice was
+ * measured to cost: always or never inline, which way a test usually
+ * goes, and a fetch ahead of use.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define FP_INLINE	inline __attribute__((__always_inline__))
+#define FP_NOINLINE	__attribute__((__noinline__))
+#define FP_USUALLY(e)	__builtin_expect((e) != 0, 1)
+#define FP_RARELY(e)	__builtin_expect((e) != 0, 0)
+#define FP_PREFETCH(p)	__builtin_prefetch(p)
+#else
+#define FP_INLINE	inline
+#define FP_NOINLINE
+#define FP_USUALLY(e)	(e)
+#define FP_RARELY(e)	(e)
+#define FP_PREFETCH(p)	((void)0)
+#endif
+
 /* Link types, numbered as in pcap savefiles (LINKTYPE_*). */
 #define LINK_NULL	0	/* BSD loopback, host-order AF */
 #define LINK_ETHERNET	1

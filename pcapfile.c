@@ -46,19 +46,6 @@
 #define PF_MAGIC_NSEC	0xa1b23c4dU
 #define PF_MAGIC_PCAPNG	0x0a0d0d0aU	/* same in both byte orders */
 
-/*
- * The record walk is inlined once per byte order and resolution, each
- * then a constant; a compiler left to judge (clang) would keep one copy
- * testing both per record, and divide by a variable.
- */
-#if defined(__GNUC__) || defined(__clang__)
-#define PF_INLINE	inline __attribute__((__always_inline__))
-#define PF_RARELY(e)	__builtin_expect((e) != 0, 0)
-#else
-#define PF_INLINE	inline
-#define PF_RARELY(e)	(e)
-#endif
-
 /* Bits 16-25 of the link type field are reserved; 26-31 describe FCS. */
 #define PF_LT_RESERVED	0x03ff0000U
 #define PF_LT_TYPE	0x0000ffffU
@@ -89,9 +76,9 @@ struct pcapfile {
 };
 
 static inline uint32_t pf_get32(const uint8_t *, int);
-static PF_INLINE size_t pf_records(struct pcapfile *, struct fp_frame *,
+static FP_INLINE size_t pf_records(struct pcapfile *, struct fp_frame *,
 		    size_t, int, int);
-static PF_INLINE void pf_frame(const uint8_t *, uint32_t, uint32_t, int, int,
+static FP_INLINE void pf_frame(const uint8_t *, uint32_t, uint32_t, int, int,
 		    struct fp_frame *);
 static uint16_t	 pf_get16(const uint8_t *, int);
 static int	 pf_fill(struct pcapfile *, size_t);
@@ -383,7 +370,11 @@ pcapfile_read(struct pcapfile *pf, struct fp_frame *fr, size_t max,
 		return (0);
 	if (pf->pf_state != PF_RUNNING)
 		return (pcapfile_next(pf, fr, errbuf, errlen));
-	/* Byte order and resolution are constants of the loop. */
+	/*
+	 * The record walk, inlined once per byte order and resolution, each
+	 * then a constant: a compiler left to judge (clang) would keep one
+	 * copy testing both per record, and divide by a variable.
+	 */
 	if (pf->pf_be)
 		n = pf->pf_nsec ? pf_records(pf, fr, max, 1, 1) :
 		    pf_records(pf, fr, max, 1, 0);
@@ -400,7 +391,7 @@ pcapfile_read(struct pcapfile *pf, struct fp_frame *fr, size_t max,
  * A record whose incl captured bytes are all at h + PF_RECHDR, of wire
  * length orig, which the caller has made at least incl.
  */
-static PF_INLINE void
+static FP_INLINE void
 pf_frame(const uint8_t *h, uint32_t incl, uint32_t orig, int be, int nsec,
     struct fp_frame *fr)
 {
@@ -420,7 +411,7 @@ pf_frame(const uint8_t *h, uint32_t incl, uint32_t orig, int be, int nsec,
 	};
 }
 
-static PF_INLINE size_t
+static FP_INLINE size_t
 pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
     int nsec)
 {
@@ -444,7 +435,7 @@ pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
 		 * leave each such record to pcapfile_next().
 		 */
 		orig = pf_get32(h + 12, be);
-		if (PF_RARELY(orig < incl))
+		if (FP_RARELY(orig < incl))
 			orig = (uint32_t)incl;
 		pf_frame(h, (uint32_t)incl, orig, be, nsec, f);
 		h += PF_RECHDR + incl;
