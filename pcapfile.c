@@ -78,7 +78,7 @@ struct pcapfile {
 static inline uint32_t pf_get32(const uint8_t *, int);
 static FP_INLINE size_t pf_records(struct pcapfile *, struct fp_frame *,
 		    size_t, int, int);
-static FP_INLINE void pf_frame(const uint8_t *, uint32_t, uint32_t, int, int,
+static FP_INLINE void pf_frame(const uint8_t *, uint32_t, int, int,
 		    struct fp_frame *);
 static uint16_t	 pf_get16(const uint8_t *, int);
 static int	 pf_fill(struct pcapfile *, size_t);
@@ -294,7 +294,7 @@ pcapfile_next(struct pcapfile *pf, struct fp_frame *fr, char *errbuf,
 {
 	const uint8_t *h;
 	uint64_t recoff, recno;
-	uint32_t incl, orig;
+	uint32_t incl;
 	int error;
 
 	if (pf->pf_state == PF_EOF)
@@ -333,14 +333,9 @@ pcapfile_next(struct pcapfile *pf, struct fp_frame *fr, char *errbuf,
 		    "truncated record %" PRIu64 " at offset %" PRIu64,
 		    recno, recoff));
 
-	/*
-	 * The fill may have moved the record to the front.  A wire length
-	 * short of the capture is a writer's slip: the capture is the wire.
-	 */
+	/* The fill may have moved the record to the front. */
 	h = pf->pf_buf + pf->pf_pos;
-	orig = pf_get32(h + 12, pf->pf_be);
-	pf_frame(h, incl, orig > incl ? orig : incl, pf->pf_be, pf->pf_nsec,
-	    fr);
+	pf_frame(h, incl, pf->pf_be, pf->pf_nsec, fr);
 	pf->pf_pos += PF_RECHDR + (size_t)incl;
 	pf->pf_recno = recno;
 	return (1);
@@ -388,15 +383,19 @@ pcapfile_read(struct pcapfile *pf, struct fp_frame *fr, size_t max,
 }
 
 /*
- * A record whose incl captured bytes are all at h + PF_RECHDR, of wire
- * length orig, which the caller has made at least incl.
+ * A record whose incl captured bytes are all at h + PF_RECHDR.  A wire
+ * length short of the capture is a writer's slip, made on every record
+ * if on one: the capture is the wire.
  */
 static FP_INLINE void
-pf_frame(const uint8_t *h, uint32_t incl, uint32_t orig, int be, int nsec,
+pf_frame(const uint8_t *h, uint32_t incl, int be, int nsec,
     struct fp_frame *fr)
 {
-	uint32_t frac;
+	uint32_t frac, orig;
 
+	orig = pf_get32(h + 12, be);
+	if (FP_RARELY(orig < incl))
+		orig = incl;
 	frac = pf_get32(h + 4, be);
 	/* Some writers round up into a full second; keep time monotonic. */
 	if (nsec)
@@ -418,7 +417,6 @@ pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
 	const uint8_t *h, *last;
 	struct fp_frame *f, *fend;
 	size_t incl;
-	uint32_t orig;
 
 	/* The last place a record header fits, if it fits at all. */
 	if (pf->pf_end - pf->pf_pos < PF_RECHDR)
@@ -429,15 +427,7 @@ pf_records(struct pcapfile *pf, struct fp_frame *fr, size_t max, int be,
 		incl = pf_get32(h + 8, be);
 		if (incl > PF_MAXCAPLEN || (size_t)(last - h) < incl)
 			break;
-		/*
-		 * A wire length short of the capture is a writer's slip,
-		 * made on every record if on one: mend it here rather than
-		 * leave each such record to pcapfile_next().
-		 */
-		orig = pf_get32(h + 12, be);
-		if (FP_RARELY(orig < incl))
-			orig = (uint32_t)incl;
-		pf_frame(h, (uint32_t)incl, orig, be, nsec, f);
+		pf_frame(h, (uint32_t)incl, be, nsec, f);
 		h += PF_RECHDR + incl;
 	}
 	pf->pf_pos = (size_t)(h - pf->pf_buf);
