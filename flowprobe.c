@@ -350,14 +350,16 @@ send_datagram(const uint8_t *buf, size_t len, void *arg)
  * Up to METER_BATCH frames, of a savefile or a capture buffer.  The
  * packets' own times are the flows' times; the cache treats one earlier
  * than the latest it saw as the latest, so its clock never runs
- * backwards.  Batches let the cache fetch the table entries of many
- * packets at once.
+ * backwards.  The probe's clock goes by the batch's last frame.  Batches
+ * let the cache fetch the table entries of many packets at once.
  */
 static void
 meter_frames(struct probe *pr, const struct fp_frame *fr, size_t n)
 {
 	size_t k;
 
+	if (fr[n - 1].fr_time > pr->pr_now)
+		pr->pr_now = fr[n - 1].fr_time;
 	pr->pr_ds.ds_read += n;
 	k = decode_frames(pr->pr_linktype, fr, n, pr->pr_pkts,
 	    pr->pr_ds.ds_result);
@@ -379,19 +381,15 @@ frames_allowed(const struct probe *pr, size_t n)
 
 /*
  * A batch of captured frames, metered at once: their bytes are the
- * kernel's again once this returns.  The clock goes by the last frame,
- * as a savefile's does by a batch's.
+ * kernel's again once this returns.
  */
 static void
 on_frames(const struct fp_frame *fr, size_t n, void *arg)
 {
 	struct probe *pr = arg;
 
-	if ((n = frames_allowed(pr, n)) == 0)
-		return;
-	if (fr[n - 1].fr_time > pr->pr_now)
-		pr->pr_now = fr[n - 1].fr_time;
-	meter_frames(pr, fr, n);
+	if ((n = frames_allowed(pr, n)) != 0)
+		meter_frames(pr, fr, n);
 }
 
 /*
@@ -496,8 +494,6 @@ run_file(struct probe *pr, struct pcapfile *pf, const char *path)
 				for (j = i + 1; j < n &&
 				    fr[j].fr_time < next_tick; j++)
 					continue;
-			if (fr[j - 1].fr_time > pr->pr_now)
-				pr->pr_now = fr[j - 1].fr_time;
 			meter_frames(pr, fr + i, (size_t)(j - i));
 		}
 		/* The link type is the file's: the first frame tells. */
