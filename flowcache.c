@@ -591,7 +591,8 @@ fc_splitmix(uint64_t *state, uint64_t k)
  * 32-bit halves) over the secret, so a crafted flood cannot pile up in
  * a bucket.  A multiply by a secret odd word then spreads the sum into
  * the top bits, which pick the bucket.  The bucket fits in 32 bits but
- * comes back as a size_t, so that indexing with it widens nothing.
+ * comes back as a size_t, so that the one-pass update, which indexes
+ * with it at once, widens nothing.
  */
 #ifdef __SIZEOF_INT128__
 static inline size_t
